@@ -1,0 +1,362 @@
+package twofactor
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors of the login challenge.
+var (
+	// ErrChallengeNotFound is returned for an unknown challenge ID, or one
+	// that the store dropped an hour or more after its time limit.
+	ErrChallengeNotFound = errors.New("twofactor: challenge not found; sign in again")
+
+	// ErrChallengeClosed is returned for a challenge that already
+	// succeeded. A success finishes one login only.
+	ErrChallengeClosed = errors.New("twofactor: challenge already used; sign in again")
+)
+
+// State is the state of a login challenge.
+//
+// The transitions are:
+//
+//	from                 to                   when
+//	credential-verified  code-pending         Begin requires a code
+//	code-pending         code-pending         a wrong code, with attempts left
+//	code-pending         succeeded            a right code or backup code
+//	code-pending         locked               the wrong code that reaches the
+//	                                          limit, a submission to a locked
+//	                                          account, or an unlock since the
+//	                                          challenge began
+//	code-pending         timed-out            any submission at or after the
+//	                                          deadline
+//
+// Succeeded, locked and timed-out are final: a challenge in one of them
+// accepts nothing more. The zero State is invalid.
+type State uint8
+
+// The states of a challenge.
+const (
+	StateCredentialVerified State = iota + 1
+	StateCodePending
+	StateSucceeded
+	StateLocked
+	StateTimedOut
+)
+
+var stateNames = [...]string{
+	StateCredentialVerified: "credential-verified",
+	StateCodePending:        "code-pending",
+	StateSucceeded:          "succeeded",
+	StateLocked:             "locked",
+	StateTimedOut:           "timed-out",
+}
+
+// String returns the state's name as written in the transition table.
+func (s State) String() string {
+	if int(s) < len(stateNames) && stateNames[s] != "" {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", uint8(s))
+}
+
+// Final reports whether the challenge accepts no more submissions.
+func (s State) Final() bool {
+	return s == StateSucceeded || s == StateLocked || s == StateTimedOut
+}
+
+// Challenge is a login waiting for a code, as the store keeps it. The host
+// keeps its ID in the user's session between the code page and the
+// submission.
+type Challenge struct {
+	ID     string
+	UserID string
+	Role   Role
+	State  State
+
+	// TrustAllowed reports whether the policy lets this login trust the
+	// device on success.
+	TrustAllowed bool
+
+	// Generation is the account's unlock generation when the challenge
+	// began; see [Account.Generation].
+	Generation int64
+
+	CreatedAt time.Time
+
+	// Deadline is the end of the time limit: a submission at or after it
+	// is timed out.
+	Deadline time.Time
+
+	// ExpiresAt is when the store may delete the record, an hour after the
+	// deadline.
+	ExpiresAt time.Time
+}
+
+// Result is the outcome of one submission.
+type Result struct {
+	// State is the challenge's state after the submission. Only
+	// StateSucceeded signs the user in.
+	State State
+
+	// Message is the text to show the user, empty on success.
+	Message string
+
+	// Warning is set after a wrong code when few attempts are left.
+	Warning string
+
+	// AttemptsLeft is the number of wrong codes the account may still make.
+	AttemptsLeft int
+
+	// BackupCodeUsed reports that a backup code, not an app code, signed the
+	// user in. The host should lead the user to reset 2FA.
+	BackupCodeUsed bool
+
+	// ResetRequired reports that an administrator unlocked the account and
+	// the user must reset 2FA before carrying on.
+	ResetRequired bool
+
+	// DeviceToken is set on success when [TrustDevice] was passed and the
+	// policy allows it. The host sets it as a cookie; see [SetDeviceCookie].
+	// It is shown once: the store keeps only its hash.
+	DeviceToken string
+
+	// DeviceExpires is when DeviceToken stops working.
+	DeviceExpires time.Time
+}
+
+// Succeeded reports whether the submission signed the user in.
+func (r Result) Succeeded() bool { return r.State == StateSucceeded }
+
+// SubmitOption changes one submission.
+type SubmitOption func(*submitOptions)
+
+type submitOptions struct {
+	trust      bool
+	trustLabel string
+}
+
+// TrustDevice asks that a successful submission trusts the device, when the
+// policy allows it. label describes the device in the device list, for
+// example the browser's name; it is not secret.
+func TrustDevice(label string) SubmitOption {
+	return func(o *submitOptions) {
+		o.trust = true
+		o.trustLabel = label
+	}
+}
+
+// startChallenge stores a new challenge in the code-pending state.
+func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account, now time.Time) (*Challenge, error) {
+	id, err := m.randomBytes(16)
+	if err != nil {
+		return nil, err
+	}
+	deadline := now.Add(m.challengeTimeout)
+	c := &Challenge{
+		ID:           hex.EncodeToString(id),
+		UserID:       login.UserID,
+		Role:         login.Role,
+		State:        StateCodePending,
+		TrustAllowed: m.policy.trustAllowed(login.Role),
+		Generation:   acct.Generation,
+		CreatedAt:    now,
+		Deadline:     deadline,
+		ExpiresAt:    deadline.Add(challengeRetention),
+	}
+	if err := m.store.CreateChallenge(ctx, *c); err != nil {
+		return nil, fmt.Errorf("twofactor: storing a challenge for user %q failed: %w", login.UserID, err)
+	}
+	return c, nil
+}
+
+// Submit checks input, an app's code or a backup code, against the
+// challenge with the given ID.
+//
+// A wrong code returns a Result in the code-pending state with a message,
+// and a nil error. An error means that the submission was not verified
+// because of a store or configuration failure; it is never a success, and
+// a failure before the code is checked does not count as a wrong code.
+//
+// The time limit is checked first and a locked account second, so neither
+// checks the code. The code is checked only after an attempt is reserved
+// on the account, so concurrent submissions never check more codes than the
+// attempt limit allows.
+func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ...SubmitOption) (Result, error) {
+	now := m.now()
+
+	// Load the challenge and refuse a closed one.
+	c, err := m.store.GetChallenge(ctx, challengeID)
+	if errors.Is(err, ErrNotFound) {
+		return Result{}, ErrChallengeNotFound
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("twofactor: reading challenge failed: %w", err)
+	}
+	switch c.State {
+	case StateCodePending:
+	case StateSucceeded:
+		return Result{}, ErrChallengeClosed
+	default:
+		return m.closedResult(c.State), nil
+	}
+
+	// The time limit comes before anything else, whatever was typed.
+	if !now.Before(c.Deadline) {
+		return m.timeOut(ctx, c)
+	}
+
+	// A lock, or an unlock since the challenge began, ends it.
+	acct, err := m.store.GetAccount(ctx, c.UserID)
+	if err != nil {
+		return Result{}, fmt.Errorf("twofactor: reading the account of user %q failed: %w", c.UserID, err)
+	}
+	if acct.Failures >= m.maxAttempts || acct.Generation != c.Generation {
+		return m.lockChallenge(ctx, c, false)
+	}
+	enrollment, err := m.store.GetEnrollment(ctx, c.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return Result{}, ErrNotEnrolled
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", c.UserID, err)
+	}
+
+	// Reserve an attempt before any code is checked.
+	failures, err := m.store.ReserveAttempt(ctx, c.UserID, m.maxAttempts)
+	if errors.Is(err, ErrAttemptLimit) {
+		return m.lockChallenge(ctx, c, false)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("twofactor: counting an attempt of user %q failed: %w", c.UserID, err)
+	}
+
+	// Check the code; only a definite answer keeps the attempt counted.
+	accepted, backup, err := m.checkInput(ctx, enrollment, input, now)
+	if err != nil {
+		m.releaseAttempt(ctx, c.UserID)
+		return Result{}, err
+	}
+	if !accepted {
+		return m.reject(ctx, c, failures)
+	}
+	return m.succeed(ctx, c, acct, backup, opts)
+}
+
+// checkInput reports whether input is a right, unused app code or backup
+// code of the enrollment, and records its use.
+func (m *Manager) checkInput(ctx context.Context, e Enrollment, input string, now time.Time) (accepted, backup bool, err error) {
+	if code, ok := normalizeBackupCode(input); ok {
+		accepted, err = m.consumeBackupCode(ctx, e.UserID, code, now)
+		return accepted, true, err
+	}
+	secret, err := m.secrets.open(e.UserID, e.Secret)
+	if err != nil {
+		return false, false, err
+	}
+	step, ok, err := e.params().check(secret, input, now, m.skew)
+	if err != nil || !ok {
+		return false, false, err
+	}
+	err = m.store.AcceptStep(ctx, e.UserID, step)
+	if errors.Is(err, ErrStepUsed) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("twofactor: recording the accepted code of user %q failed: %w", e.UserID, err)
+	}
+	return true, false, nil
+}
+
+// releaseAttempt gives back an attempt whose code was never judged. A
+// failure here leaves the attempt counted, which errs toward the lockout.
+func (m *Manager) releaseAttempt(ctx context.Context, userID string) {
+	_ = m.store.ReleaseAttempt(ctx, userID)
+}
+
+func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup bool, opts []SubmitOption) (Result, error) {
+	if err := m.store.ClearFailures(ctx, c.UserID); err != nil {
+		return Result{}, fmt.Errorf("twofactor: clearing the failures of user %q failed: %w", c.UserID, err)
+	}
+	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateSucceeded)
+	if errors.Is(err, ErrConflict) {
+		return Result{}, ErrChallengeClosed
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("twofactor: closing challenge failed: %w", err)
+	}
+	kind := EventCodeAccepted
+	if backup {
+		kind = EventBackupCodeUsed
+	}
+	m.emit(ctx, Event{Kind: kind, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID})
+	res := Result{
+		State:          StateSucceeded,
+		AttemptsLeft:   m.maxAttempts,
+		BackupCodeUsed: backup,
+		ResetRequired:  acct.ResetRequired,
+	}
+	var o submitOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.trust && c.TrustAllowed {
+		token, expires, err := m.trustDevice(ctx, c.UserID, o.trustLabel)
+		if err != nil {
+			// The login stands; only the device is not remembered.
+			return res, err
+		}
+		res.DeviceToken, res.DeviceExpires = token, expires
+	}
+	return res, nil
+}
+
+func (m *Manager) reject(ctx context.Context, c Challenge, failures int) (Result, error) {
+	m.emit(ctx, Event{Kind: EventCodeRejected, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID, Failures: failures})
+	if failures >= m.maxAttempts {
+		return m.lockChallenge(ctx, c, true)
+	}
+	left := m.attemptsLeft(failures)
+	res := Result{State: StateCodePending, Message: m.messages.IncorrectCode, AttemptsLeft: left}
+	if left <= 2 {
+		res.Warning = m.messages.attemptsLeft(left)
+	}
+	return res, nil
+}
+
+// lockChallenge moves the challenge to locked. justLocked reports that this
+// submission's wrong code reached the limit, which is the lock event.
+func (m *Manager) lockChallenge(ctx context.Context, c Challenge, justLocked bool) (Result, error) {
+	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateLocked)
+	if err != nil && !errors.Is(err, ErrConflict) {
+		return Result{}, fmt.Errorf("twofactor: closing challenge failed: %w", err)
+	}
+	if justLocked {
+		m.emit(ctx, Event{Kind: EventLocked, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID, Failures: m.maxAttempts})
+	}
+	return m.closedResult(StateLocked), nil
+}
+
+func (m *Manager) timeOut(ctx context.Context, c Challenge) (Result, error) {
+	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateTimedOut)
+	if err != nil && !errors.Is(err, ErrConflict) {
+		return Result{}, fmt.Errorf("twofactor: closing challenge failed: %w", err)
+	}
+	m.emit(ctx, Event{Kind: EventChallengeTimedOut, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID})
+	return m.closedResult(StateTimedOut), nil
+}
+
+// closedResult is the answer for a challenge in a final state other than
+// succeeded.
+func (m *Manager) closedResult(s State) Result {
+	switch s {
+	case StateLocked:
+		return Result{State: s, Message: m.messages.Locked}
+	case StateTimedOut:
+		return Result{State: s, Message: m.messages.TimedOut}
+	}
+	return Result{State: s}
+}

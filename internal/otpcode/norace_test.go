@@ -1,0 +1,5 @@
+//go:build !race
+
+package otpcode_test
+
+const raceEnabled = false

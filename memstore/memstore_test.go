@@ -1,0 +1,43 @@
+package memstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twofactor-go/twofactor"
+	"github.com/twofactor-go/twofactor/memstore"
+	"github.com/twofactor-go/twofactor/storetest"
+)
+
+var _ twofactor.Store = (*memstore.Store)(nil)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) twofactor.Store { return memstore.New() })
+}
+
+func TestDeleteExpired(t *testing.T) {
+	s := memstore.New()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ctx := t.Context()
+	if err := s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "u1", ExpiresAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "u2", ExpiresAt: now.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: "u1", TokenHash: []byte("h"), ExpiresAt: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateChallenge(ctx, twofactor.Challenge{ID: "c", UserID: "u1", ExpiresAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.DeleteExpired(now); got != 3 {
+		t.Errorf("DeleteExpired = %d, want 3", got)
+	}
+	if _, err := s.GetChallenge(ctx, "c"); err != twofactor.ErrNotFound {
+		t.Errorf("expired challenge still there: %v", err)
+	}
+	if _, err := s.GetSetup(ctx, "u2", now); err != nil {
+		t.Errorf("unexpired set-up deleted: %v", err)
+	}
+}

@@ -1,0 +1,32 @@
+package twofactor
+
+import "fmt"
+
+// Messages are the texts that a [Result] carries for the user. A host
+// replaces them to translate the pages; the logic does not read them.
+type Messages struct {
+	// IncorrectCode is shown after every wrong code.
+	IncorrectCode string
+
+	// AttemptsLeft is shown after a wrong code when few attempts remain.
+	// It is a fmt format with one %d verb for the number left.
+	AttemptsLeft string
+
+	// Locked is shown when the account is locked.
+	Locked string
+
+	// TimedOut is shown when the time limit of the challenge has passed.
+	TimedOut string
+}
+
+// EnglishMessages are the default messages.
+var EnglishMessages = Messages{
+	IncorrectCode: "Incorrect code, please try again.",
+	AttemptsLeft:  "You have %d login attempt(s) before your account is locked",
+	Locked:        "Your account is locked. Contact an administrator to unlock it.",
+	TimedOut:      "Sign In Attempt Timed Out",
+}
+
+func (ms Messages) attemptsLeft(n int) string {
+	return fmt.Sprintf(ms.AttemptsLeft, n)
+}
