@@ -71,7 +71,7 @@ func (m *Manager) deviceTrusted(ctx context.Context, login Login, now time.Time)
 	if login.DeviceToken == "" || !m.policy.trustAllowed(login.Role) {
 		return false, nil
 	}
-	d, err := m.store.UseDevice(ctx, hashDeviceToken(login.DeviceToken), now)
+	d, err := m.store.UseDevice(ctx, login.UserID, hashDeviceToken(login.DeviceToken), now)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}

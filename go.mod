@@ -1,6 +1,6 @@
 module github.com/twofactor-go/twofactor
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/boombuler/barcode v1.1.0

@@ -159,15 +159,17 @@ type BackupCodeStore interface {
 	DeleteBackupCode(ctx context.Context, userID string) error
 }
 
-// DeviceStore keeps trusted devices, found by the hash of their token.
+// DeviceStore keeps trusted devices, found by their user and the hash of
+// their token.
 type DeviceStore interface {
 	// PutDevice stores a trusted device.
 	PutDevice(ctx context.Context, d Device) error
 
-	// UseDevice returns the device whose TokenHash is hash and sets its
-	// LastUsed to now. It returns ErrNotFound when there is none or it
-	// expired at or before now.
-	UseDevice(ctx context.Context, hash []byte, now time.Time) (Device, error)
+	// UseDevice returns the user's device whose TokenHash is hash and sets
+	// its LastUsed to now. It returns ErrNotFound when the user has no such
+	// device, or it expired at or before now. A device of another user with
+	// the same hash is never returned.
+	UseDevice(ctx context.Context, userID string, hash []byte, now time.Time) (Device, error)
 
 	// ListDevices returns the user's unexpired devices, newest first.
 	ListDevices(ctx context.Context, userID string, now time.Time) ([]Device, error)

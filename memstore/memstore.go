@@ -33,7 +33,7 @@ type shard struct {
 	accounts    map[string]twofactor.Account
 	backupCodes map[string]twofactor.BackupCode
 	challenges  map[string]twofactor.Challenge // by challenge ID
-	devices     map[string]twofactor.Device    // by token hash
+	devices     map[string]twofactor.Device    // by deviceKey
 }
 
 var _ twofactor.Store = (*Store)(nil)
@@ -334,18 +334,23 @@ func (s *Store) DeleteBackupCode(ctx context.Context, userID string) error {
 // PutDevice implements [twofactor.DeviceStore].
 func (s *Store) PutDevice(ctx context.Context, d twofactor.Device) error {
 	d.TokenHash = slices.Clone(d.TokenHash)
-	key := string(d.TokenHash)
-	sh := s.shard(key)
+	sh := s.shard(d.UserID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	sh.devices[key] = d
+	sh.devices[deviceKey(d.UserID, d.TokenHash)] = d
 	return nil
 }
 
+// deviceKey is the map key of a device: its user and token hash, so that a
+// user's devices share the user's shard.
+func deviceKey(userID string, hash []byte) string {
+	return userID + "\x00" + string(hash)
+}
+
 // UseDevice implements [twofactor.DeviceStore].
-func (s *Store) UseDevice(ctx context.Context, hash []byte, now time.Time) (twofactor.Device, error) {
-	key := string(hash)
-	sh := s.shard(key)
+func (s *Store) UseDevice(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.Device, error) {
+	key := deviceKey(userID, hash)
+	sh := s.shard(userID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	d, ok := sh.devices[key]
@@ -358,12 +363,11 @@ func (s *Store) UseDevice(ctx context.Context, hash []byte, now time.Time) (twof
 	return d, nil
 }
 
-// ListDevices implements [twofactor.DeviceStore]. It visits every shard,
-// because devices are found by token hash.
+// ListDevices implements [twofactor.DeviceStore].
 func (s *Store) ListDevices(ctx context.Context, userID string, now time.Time) ([]twofactor.Device, error) {
 	var out []twofactor.Device
-	s.eachDevice(func(sh *shard, key string, d twofactor.Device) {
-		if d.UserID == userID && now.Before(d.ExpiresAt) {
+	s.eachDevice(userID, func(sh *shard, key string, d twofactor.Device) {
+		if now.Before(d.ExpiresAt) {
 			d.TokenHash = slices.Clone(d.TokenHash)
 			out = append(out, d)
 		}
@@ -376,8 +380,8 @@ func (s *Store) ListDevices(ctx context.Context, userID string, now time.Time) (
 
 // DeleteDevice implements [twofactor.DeviceStore].
 func (s *Store) DeleteDevice(ctx context.Context, userID, id string) error {
-	s.eachDevice(func(sh *shard, key string, d twofactor.Device) {
-		if d.UserID == userID && d.ID == id {
+	s.eachDevice(userID, func(sh *shard, key string, d twofactor.Device) {
+		if d.ID == id {
 			delete(sh.devices, key)
 		}
 	})
@@ -386,23 +390,22 @@ func (s *Store) DeleteDevice(ctx context.Context, userID, id string) error {
 
 // DeleteDevices implements [twofactor.DeviceStore].
 func (s *Store) DeleteDevices(ctx context.Context, userID string) error {
-	s.eachDevice(func(sh *shard, key string, d twofactor.Device) {
-		if d.UserID == userID {
-			delete(sh.devices, key)
-		}
+	s.eachDevice(userID, func(sh *shard, key string, d twofactor.Device) {
+		delete(sh.devices, key)
 	})
 	return nil
 }
 
-// eachDevice calls f for every device, holding the device's shard lock.
-func (s *Store) eachDevice(f func(sh *shard, key string, d twofactor.Device)) {
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.Lock()
-		for key, d := range sh.devices {
+// eachDevice calls f for every device of the user, holding the shard lock.
+// It scans the user's shard, which holds 1/64 of all devices.
+func (s *Store) eachDevice(userID string, f func(sh *shard, key string, d twofactor.Device)) {
+	sh := s.shard(userID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for key, d := range sh.devices {
+		if d.UserID == userID {
 			f(sh, key, d)
 		}
-		sh.mu.Unlock()
 	}
 }
 

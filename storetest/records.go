@@ -283,24 +283,27 @@ func deviceCases() []Case {
 	return []Case{
 		{
 			Name: "DeviceUse",
-			Rule: "UseDevice finds a device by hash, sets LastUsed, and treats it as absent at ExpiresAt",
+			Rule: "UseDevice finds a user's device by hash, sets LastUsed, and treats it as absent at ExpiresAt",
 			Test: func(t *testing.T, s twofactor.Store) {
 				d := newDevice("u1", "d1", base)
 				must(t, "PutDevice", s.PutDevice(ctx(t), d))
 				later := base.Add(time.Hour)
-				got, err := s.UseDevice(ctx(t), d.TokenHash, later)
+				got, err := s.UseDevice(ctx(t), "u1", d.TokenHash, later)
 				must(t, "UseDevice", err)
 				if got.ID != "d1" || got.UserID != "u1" || got.Label != d.Label || !got.LastUsed.Equal(later) ||
 					!got.CreatedAt.Equal(base) || !got.ExpiresAt.Equal(d.ExpiresAt) || !bytes.Equal(got.TokenHash, d.TokenHash) {
 					t.Errorf("UseDevice = %+v, want %+v with LastUsed %v", got, d, later)
 				}
-				if _, err := s.UseDevice(ctx(t), []byte("unknown"), later); !errors.Is(err, twofactor.ErrNotFound) {
+				if _, err := s.UseDevice(ctx(t), "u2", d.TokenHash, later); !errors.Is(err, twofactor.ErrNotFound) {
+					t.Errorf("UseDevice by another user error = %v, want ErrNotFound", err)
+				}
+				if _, err := s.UseDevice(ctx(t), "u1", []byte("unknown"), later); !errors.Is(err, twofactor.ErrNotFound) {
 					t.Errorf("UseDevice(unknown) error = %v, want ErrNotFound", err)
 				}
-				if _, err := s.UseDevice(ctx(t), d.TokenHash, d.ExpiresAt.Add(-time.Microsecond)); err != nil {
+				if _, err := s.UseDevice(ctx(t), "u1", d.TokenHash, d.ExpiresAt.Add(-time.Microsecond)); err != nil {
 					t.Errorf("UseDevice just before expiry: %v", err)
 				}
-				if _, err := s.UseDevice(ctx(t), d.TokenHash, d.ExpiresAt); !errors.Is(err, twofactor.ErrNotFound) {
+				if _, err := s.UseDevice(ctx(t), "u1", d.TokenHash, d.ExpiresAt); !errors.Is(err, twofactor.ErrNotFound) {
 					t.Errorf("UseDevice at expiry error = %v, want ErrNotFound", err)
 				}
 			},
@@ -339,7 +342,7 @@ func deviceCases() []Case {
 				if len(list) != 0 {
 					t.Errorf("after DeleteDevices = %s, want none", deviceIDs(list))
 				}
-				if _, err := s.UseDevice(ctx(t), newDevice("u2", "d0", base).TokenHash, base); err != nil {
+				if _, err := s.UseDevice(ctx(t), "u2", newDevice("u2", "d0", base).TokenHash, base); err != nil {
 					t.Errorf("u2's device gone after u1's DeleteDevices: %v", err)
 				}
 			},
