@@ -120,7 +120,7 @@ type Result struct {
 	ResetRequired bool
 
 	// DeviceToken is set on success when [TrustDevice] was passed and the
-	// policy allows it. The host sets it as a cookie; see [SetDeviceCookie].
+	// policy allows it. The host sets it as a cookie; see package devicecookie.
 	// It is shown once: the store keeps only its hash.
 	DeviceToken string
 

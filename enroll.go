@@ -72,6 +72,12 @@ type SetupKey struct {
 	// URI is the otpauth://totp/ key URI that the QR code contains.
 	URI string
 
+	// Algorithm, Digits and Period are the code parameters, for apps that
+	// ask for them when the key is typed by hand.
+	Algorithm Algorithm
+	Digits    int
+	Period    time.Duration
+
 	// ExpiresAt is when the set-up stops accepting a confirmation.
 	ExpiresAt time.Time
 }
@@ -117,6 +123,9 @@ func (m *Manager) StartSetup(ctx context.Context, userID, accountName string) (*
 	key := &SetupKey{
 		UserID:    userID,
 		Secret:    base32NoPad.EncodeToString(secret),
+		Algorithm: m.params.alg,
+		Digits:    m.params.digits,
+		Period:    time.Duration(m.params.period) * time.Second,
 		ExpiresAt: m.now().Add(m.setupTimeout),
 	}
 	key.URI, err = keyuri.Build(keyuri.Params{

@@ -36,12 +36,17 @@ import (
 	"unicode/utf8"
 )
 
-// Default values that Build leaves out of the URI, because authenticator
-// apps assume them when the parameter is absent.
+// Defaults that authenticator apps assume when the URI omits the parameter.
+// Build leaves these values out.
 const (
+	// DefaultAlgorithm is the HMAC hash when the algorithm is omitted.
 	DefaultAlgorithm = "SHA1"
-	DefaultDigits    = 6
-	DefaultPeriod    = 30
+
+	// DefaultDigits is the code length when digits is omitted.
+	DefaultDigits = 6
+
+	// DefaultPeriod is the time step in seconds when period is omitted.
+	DefaultPeriod = 30
 )
 
 // Digit counts that Build accepts. Six is the minimum HOTP code length, and

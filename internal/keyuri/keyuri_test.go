@@ -36,7 +36,7 @@ var roundTripNames = []struct {
 	{"leading space", " x "},
 }
 
-// names returns the issuer and account name pairs tested for value: the
+// namePairs returns the issuer and account name pairs tested for value: the
 // value in each field alone and in both.
 func namePairs(value string) [][2]string {
 	return [][2]string{
@@ -139,10 +139,10 @@ func TestBuildRoundTrip(t *testing.T) {
 	}
 }
 
-func checkEqual(t *testing.T, what, got, want string) {
+func checkEqual(t *testing.T, decoding, got, want string) {
 	t.Helper()
 	if got != want {
-		t.Errorf("%s = %q; want %q", what, got, want)
+		t.Errorf("%s = %q; want %q", decoding, got, want)
 	}
 }
 

@@ -11,8 +11,8 @@ import (
 
 // TestPquernaURIDiffers records why Build does not use
 // github.com/pquerna/otp v1.5.0 totp.Generate. If this test fails,
-// pquerna's URIs now round-trip the names below, and Build may be
-// replaceable by it.
+// pquerna's URIs now round-trip the names below, and totp.Generate may be
+// able to replace Build.
 func TestPquernaURIDiffers(t *testing.T) {
 	key := []byte("12345678901234567890") // the bytes of testSecret
 
