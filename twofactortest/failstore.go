@@ -19,27 +19,40 @@ type FailingStore struct {
 	twofactor.Store
 
 	mu    sync.Mutex
-	fails map[string]error
+	fails map[string]failure
 	calls map[string]int
+}
+
+// failure is an injected error that starts after a number of calls.
+type failure struct {
+	err   error
+	after int // calls that still succeed first
 }
 
 var _ twofactor.Store = (*FailingStore)(nil)
 
 // NewFailingStore returns a FailingStore around s that fails nothing yet.
 func NewFailingStore(s twofactor.Store) *FailingStore {
-	return &FailingStore{Store: s, fails: make(map[string]error), calls: make(map[string]int)}
+	return &FailingStore{Store: s, fails: make(map[string]failure), calls: make(map[string]int)}
 }
 
 // Fail makes every later call of the named methods return err, or
 // [ErrInjected] when err is nil.
 func (f *FailingStore) Fail(err error, methods ...string) {
+	f.FailAfter(0, err, methods...)
+}
+
+// FailAfter lets the next n calls of each named method through and makes
+// every call after them return err, or [ErrInjected] when err is nil. It
+// stands for a store that goes away half-way through a job.
+func (f *FailingStore) FailAfter(n int, err error, methods ...string) {
 	if err == nil {
 		err = ErrInjected
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, name := range methods {
-		f.fails[name] = err
+		f.fails[name] = failure{err: err, after: n}
 	}
 }
 
@@ -62,7 +75,16 @@ func (f *FailingStore) check(method string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[method]++
-	return f.fails[method]
+	fl, ok := f.fails[method]
+	if !ok {
+		return nil
+	}
+	if fl.after > 0 {
+		fl.after--
+		f.fails[method] = fl
+		return nil
+	}
+	return fl.err
 }
 
 // GetEnrollment implements [twofactor.EnrollmentStore].

@@ -3,7 +3,7 @@
 //
 // [New] returns a [Kit]: a real [twofactor.Manager] on a fresh in-memory
 // store, wired to a [Clock] that the test moves by hand and to a recorder of
-// audit events. [Code] computes the code that an authenticator app would
+// audit events. [Code] and [GenerateCode] compute the code that an authenticator app would
 // show for a [twofactor.SetupKey], and [FailingStore] makes chosen store
 // calls fail, so a host can test its handling of store errors.
 //
@@ -15,6 +15,7 @@ package twofactortest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -79,8 +80,11 @@ type Kit struct {
 // rest: a fresh memstore, the issuer "Test", a public test encryption key,
 // a Clock at [Epoch] and a Recorder of audit events, which also forwards
 // to cfg.Audit if that is set. It fails the test if cfg is invalid.
+//
+// The tb argument of New, [Kit.Enroll] and [Code] may be nil outside a
+// test, as in a runnable example; a failure then panics.
 func New(tb testing.TB, cfg twofactor.Config) *Kit {
-	tb.Helper()
+	helper(tb)
 	k := &Kit{Clock: NewClock(Epoch), Events: &Recorder{}}
 	if cfg.Store == nil {
 		cfg.Store = memstore.New()
@@ -103,7 +107,7 @@ func New(tb testing.TB, cfg twofactor.Config) *Kit {
 	}
 	m, err := twofactor.New(cfg)
 	if err != nil {
-		tb.Fatalf("twofactortest.New: %v", err)
+		fatalf(tb, "twofactortest.New: %v", err)
 	}
 	k.Manager, k.Store = m, cfg.Store
 	return k
@@ -112,14 +116,14 @@ func New(tb testing.TB, cfg twofactor.Config) *Kit {
 // Enroll sets up 2FA for userID and confirms it with the current code, as
 // a user with an authenticator app would. It returns the key the app holds.
 func (k *Kit) Enroll(tb testing.TB, userID string) *twofactor.SetupKey {
-	tb.Helper()
+	helper(tb)
 	ctx := context.Background()
 	key, err := k.Manager.StartSetup(ctx, userID, userID+"@example.com")
 	if err != nil {
-		tb.Fatalf("StartSetup(%q): %v", userID, err)
+		fatalf(tb, "StartSetup(%q): %v", userID, err)
 	}
 	if err := k.Manager.ConfirmSetup(ctx, userID, Code(tb, key, k.Clock.Now())); err != nil {
-		tb.Fatalf("ConfirmSetup(%q): %v", userID, err)
+		fatalf(tb, "ConfirmSetup(%q): %v", userID, err)
 	}
 	// The confirming code's time step is now used; move to the next one so
 	// that the next Code is accepted.
@@ -127,24 +131,48 @@ func (k *Kit) Enroll(tb testing.TB, userID string) *twofactor.SetupKey {
 	return key
 }
 
-// Code returns the code that an authenticator app holding key shows at t.
-// It reads the algorithm, digits and period from the key URI and computes
-// the code with github.com/pquerna/otp, independently of the library.
+// Code returns the code that an authenticator app holding key shows at t,
+// and fails the test if it cannot be computed. See [GenerateCode].
 func Code(tb testing.TB, key *twofactor.SetupKey, t time.Time) string {
-	tb.Helper()
+	helper(tb)
+	code, err := GenerateCode(key, t)
+	if err != nil {
+		fatalf(tb, "computing a code for user %q: %v", key.UserID, err)
+	}
+	return code
+}
+
+// GenerateCode returns the code that an authenticator app holding key
+// shows at t. It reads the algorithm, digits and period from the key URI
+// and computes the code with github.com/pquerna/otp, independently of the
+// library.
+func GenerateCode(key *twofactor.SetupKey, t time.Time) (string, error) {
 	parsed, err := otp.NewKeyFromURL(key.URI)
 	if err != nil {
-		tb.Fatalf("parsing the key URI of user %q: %v", key.UserID, err)
+		return "", fmt.Errorf("twofactortest: parsing the key URI: %w", err)
 	}
-	code, err := totp.GenerateCodeCustom(key.Secret, t, totp.ValidateOpts{
+	return totp.GenerateCodeCustom(key.Secret, t, totp.ValidateOpts{
 		Period:    uint(parsed.Period()),
 		Digits:    parsed.Digits(),
 		Algorithm: parsed.Algorithm(),
 	})
-	if err != nil {
-		tb.Fatalf("computing a code for user %q: %v", key.UserID, err)
+}
+
+// helper marks the caller as a test helper when there is a test.
+func helper(tb testing.TB) {
+	if tb != nil {
+		tb.Helper()
 	}
-	return code
+}
+
+// fatalf fails the test, or panics when tb is nil, as it is in a runnable
+// example.
+func fatalf(tb testing.TB, format string, args ...any) {
+	if tb == nil {
+		panic(fmt.Sprintf(format, args...))
+	}
+	tb.Helper()
+	tb.Fatalf(format, args...)
 }
 
 // Recorder keeps the audit events a Kit's Manager emitted. It is safe for
