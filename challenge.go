@@ -139,8 +139,8 @@ type submitOptions struct {
 	trustLabel string
 }
 
-// TrustDevice asks that a successful submission trusts the device, when the
-// policy allows it. label describes the device in the device list, for
+// TrustDevice requests that a successful submission trusts the device, when
+// the policy allows it. label describes the device in the device list, for
 // example the browser's name; it is not secret.
 func TrustDevice(label string) SubmitOption {
 	return func(o *submitOptions) {
@@ -177,9 +177,9 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // challenge with the given ID.
 //
 // A wrong code returns a Result in the code-pending state with a message,
-// and a nil error. An error means that the submission was not verified
-// because of a store or configuration failure; it is never a success, and
-// a failure before the code is checked does not count as a wrong code.
+// and a nil error. An error means that a store or configuration failure
+// kept the submission from being verified. It is never a success, and a
+// failure before the code is checked does not count as a wrong code.
 //
 // The time limit is checked first and a locked account second, so neither
 // checks the code. The code is checked only after an attempt is reserved
@@ -234,7 +234,7 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		return Result{}, fmt.Errorf("twofactor: counting an attempt of user %q failed: %w", c.UserID, err)
 	}
 
-	// Check the code; only a definite answer keeps the attempt counted.
+	// Check the code. Only a definite result keeps the attempt counted.
 	accepted, backup, err := m.checkInput(ctx, enrollment, input, now)
 	if err != nil {
 		m.releaseAttempt(ctx, c.UserID)
@@ -293,12 +293,14 @@ func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup
 		kind = EventBackupCodeUsed
 	}
 	m.emit(ctx, Event{Kind: kind, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID})
+
 	res := Result{
 		State:          StateSucceeded,
 		AttemptsLeft:   m.maxAttempts,
 		BackupCodeUsed: backup,
 		ResetRequired:  acct.ResetRequired,
 	}
+
 	var o submitOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -306,7 +308,7 @@ func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup
 	if o.trust && c.TrustAllowed {
 		token, expires, err := m.trustDevice(ctx, c.UserID, o.trustLabel)
 		if err != nil {
-			// The login stands; only the device is not remembered.
+			// The login is valid. Only the device is not remembered.
 			return res, err
 		}
 		res.DeviceToken, res.DeviceExpires = token, expires
@@ -349,7 +351,7 @@ func (m *Manager) timeOut(ctx context.Context, c Challenge) (Result, error) {
 	return m.closedResult(StateTimedOut), nil
 }
 
-// closedResult is the answer for a challenge in a final state other than
+// closedResult is the result for a challenge in a final state other than
 // succeeded.
 func (m *Manager) closedResult(s State) Result {
 	switch s {

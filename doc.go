@@ -3,7 +3,7 @@
 //
 // The host application keeps its users, passwords and sessions. The
 // library takes over after the host has verified a password or accepted a
-// single sign-on assertion, and it never sees a password. It writes no HTTP
+// single sign-on assertion, and it never receives a password. It writes no HTTP
 // itself: every call takes plain values and returns plain values, so the
 // same flow serves a web page, an agent console or a mobile app. Package
 // devicecookie is an optional helper for the trusted-device cookie.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -60,9 +61,10 @@ func (e Enrollment) params() codeParams {
 	return codeParams{alg: e.Algorithm, digits: e.Digits, period: int64(e.Period)}
 }
 
-// SetupKey is what a user needs to add the account to an authenticator app.
+// SetupKey is the key a user adds to an authenticator app.
 // It contains the secret in clear: show it to the user and keep it nowhere.
-// Its String, GoString and LogValue methods redact the secret and the URI.
+// Its String, GoString, Format and LogValue methods redact the secret and
+// the URI.
 type SetupKey struct {
 	UserID string
 
@@ -97,6 +99,13 @@ func (k SetupKey) String() string {
 
 // GoString returns a description of k without the secret.
 func (k SetupKey) GoString() string { return k.String() }
+
+// Format writes the description of k without the secret, whatever the
+// verb. JSON encoding is not redacted, because a host may send the key to
+// its own front end that way.
+func (k SetupKey) Format(f fmt.State, verb rune) {
+	io.WriteString(f, k.String())
+}
 
 // LogValue returns k without the secret.
 func (k SetupKey) LogValue() slog.Value {

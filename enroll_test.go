@@ -3,6 +3,7 @@ package twofactor_test
 import (
 	"bytes"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/url"
@@ -269,8 +270,9 @@ func TestSetupKeyRedacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
-		if out := sprintf(format, key); strings.Contains(out, key.Secret) {
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		out := sprintf(format, key)
+		if strings.Contains(out, key.Secret) || strings.Contains(out, hex.EncodeToString([]byte(key.Secret))) {
 			t.Errorf("fmt %s of SetupKey shows the secret: %s", format, out)
 		}
 	}

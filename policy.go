@@ -90,7 +90,7 @@ type Decision struct {
 // Single sign-on is not configurable: an agent or super-agent who signed
 // in through SSO is never asked for a code, and an administrator always is.
 type Policy struct {
-	// EveryLogin asks for a code on every login, trusted device or not.
+	// EveryLogin requires a code on every login, trusted device or not.
 	EveryLogin bool
 
 	// TrustFor is how long a trusted device skips the code step. Zero

@@ -2,6 +2,7 @@ package twofactor
 
 import (
 	"crypto/hkdf"
+	"encoding/json"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -36,6 +37,20 @@ func (k EncryptionKey) GoString() string { return k.String() }
 // LogValue returns the key id without the key.
 func (k EncryptionKey) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("id", k.ID))
+}
+
+// Format writes the key id without the key, whatever the verb, so that
+// neither %x nor %v of a Config shows a key.
+func (k EncryptionKey) Format(f fmt.State, verb rune) {
+	io.WriteString(f, k.String())
+}
+
+// MarshalJSON returns the key id without the key, for loggers that encode
+// nested values as JSON.
+func (k EncryptionKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID string `json:"id"`
+	}{k.ID})
 }
 
 // plainPrefix marks a secret stored without encryption in development

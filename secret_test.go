@@ -3,7 +3,11 @@ package twofactor_test
 import (
 	"bytes"
 	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -194,5 +198,24 @@ func TestRotateFromDevelopmentMode(t *testing.T) {
 	}
 	if res := submit(t, kit, beginChallenge(t, kit, "u1"), twofactortest.Code(t, key, dev.Clock.Now())); !res.Succeeded() {
 		t.Errorf("sign-in after encrypting = %+v, want success", res)
+	}
+}
+
+func TestEncryptionKeyNeverPrinted(t *testing.T) {
+	key := testKey("k1", 'Z')
+	cfg := twofactor.Config{Issuer: "Test", Keys: []twofactor.EncryptionKey{key}}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "cfg", cfg, "key", key, "keys", cfg.Keys)
+	out := logs.String()
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%d", "%q"} {
+		out += fmt.Sprintf(format, cfg) + fmt.Sprintf(format, key)
+	}
+	for _, form := range []string{string(key.Secret), hex.EncodeToString(key.Secret), base64.StdEncoding.EncodeToString(key.Secret), "90 90 90", "[90"} {
+		if strings.Contains(strings.ToLower(out), strings.ToLower(form)) {
+			t.Errorf("printed output contains the key as %q", form)
+		}
+	}
+	if !strings.Contains(out, "k1") {
+		t.Errorf("printed output lacks the key id: %s", out)
 	}
 }

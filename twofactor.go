@@ -24,8 +24,8 @@ const (
 )
 
 // challengeRetention is how long a store keeps a challenge past its
-// deadline, so that a late submission is told it timed out instead of
-// being told that the challenge does not exist.
+// deadline, so that a late submission gets the timed-out result instead of
+// ErrChallengeNotFound.
 const challengeRetention = time.Hour
 
 // Algorithm is the HMAC hash function of the codes. The zero value is SHA1,
