@@ -41,3 +41,10 @@ func TestDeleteExpired(t *testing.T) {
 		t.Errorf("unexpired set-up deleted: %v", err)
 	}
 }
+
+func TestSeveralInstances(t *testing.T) {
+	storetest.RunInstances(t, func(*testing.T) (twofactor.Store, twofactor.Store) {
+		s := memstore.New()
+		return s, s
+	})
+}

@@ -1,0 +1,256 @@
+package redisstore
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/twofactor-go/twofactor"
+)
+
+func TestExpiryTTL(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	const grace = 5 * time.Minute
+	tests := []struct {
+		name    string
+		expires time.Time
+		want    time.Duration
+	}{
+		{"future", now.Add(time.Hour), time.Hour + grace},
+		{"now", now, grace},
+		{"past", now.Add(-300 * 24 * time.Hour), grace},
+		{"zero time", time.Time{}, grace},
+	}
+	for _, tt := range tests {
+		if got := expiryTTL(tt.expires, now, grace); got != tt.want {
+			t.Errorf("%s: expiryTTL = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMilliseconds(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want int64
+	}{
+		{time.Second, 1000},
+		{time.Second + time.Microsecond, 1001},
+		{time.Nanosecond, 1},
+	}
+	for _, tt := range tests {
+		if got := milliseconds(tt.in); got != tt.want {
+			t.Errorf("milliseconds(%v) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseRecordReply(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     any
+		want      record
+		wantFound bool
+		wantErr   string
+	}{
+		{"not found", []any{int64(0)}, nil, false, ""},
+		{"found", []any{int64(1), "a", "1", "b", "x"}, record{"a": "1", "b": "x"}, true, ""},
+		{"nil value left out", []any{int64(1), "a", nil}, record{}, true, ""},
+		{"not a list", "OK", nil, false, "unexpected script reply string"},
+		{"empty list", []any{}, nil, false, "unexpected script reply"},
+		{"status not an integer", []any{"1"}, nil, false, "unexpected script status string"},
+		{"odd pairs", []any{int64(1), "a"}, nil, false, "2 items"},
+		{"field not a string", []any{int64(1), int64(2), "x"}, nil, false, "unexpected field name int64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, found, err := parseRecordReply(tt.reply)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error = %v", err)
+			}
+			if found != tt.wantFound || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, %v, want %v, %v", got, found, tt.want, tt.wantFound)
+			}
+		})
+	}
+}
+
+// stored returns the record that Redis keeps for the HSET arguments pairs.
+func stored(pairs []any) record {
+	r := record{}
+	for i := 0; i < len(pairs); i += 2 {
+		var v string
+		switch x := pairs[i+1].(type) {
+		case []byte:
+			v = string(x)
+		default:
+			v = fmt.Sprint(x)
+		}
+		r[pairs[i].(string)] = v
+	}
+	return r
+}
+
+func TestDecodeRejectsInvalidFields(t *testing.T) {
+	valid := stored(encodeChallenge(twofactor.Challenge{ID: "c", State: twofactor.StateCodePending}))
+	tests := []struct {
+		field, value, want string
+	}{
+		{"state", "256", `field "state"`},
+		{"trust", "yes", `field "trust" is "yes", want 0 or 1`},
+		{"created", "1.5", `field "created"`},
+		{"user", "", ""},
+	}
+	for _, tt := range tests {
+		r := record{}
+		for k, v := range valid {
+			r[k] = v
+		}
+		r[tt.field] = tt.value
+		_, err := decodeChallenge("c", r)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s=%q: error = %v, want none", tt.field, tt.value, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s=%q: error = %v, want one containing %q", tt.field, tt.value, err, tt.want)
+		}
+	}
+	delete(valid, "deadline")
+	if _, err := decodeChallenge("c", valid); err == nil || !strings.Contains(err.Error(), `field "deadline" is missing`) {
+		t.Errorf("missing deadline: error = %v, want a missing field error", err)
+	}
+}
+
+func TestDecodeAccountOptionalFields(t *testing.T) {
+	a, err := decodeAccount(record{"failures": "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != (twofactor.Account{Failures: 3}) {
+		t.Errorf("decodeAccount = %+v, want only 3 failures", a)
+	}
+	if _, err := decodeAccount(record{"reset": "2"}); err == nil {
+		t.Errorf("decodeAccount with reset 2: no error")
+	}
+}
+
+// FuzzRecordRoundTrip checks that every record kind decodes to what was
+// encoded, for any bytes and times.
+func FuzzRecordRoundTrip(f *testing.F) {
+	f.Add("id", []byte("secret"), uint8(1), 6, 30, int64(1234), int64(1772366400000000), true)
+	f.Add("", []byte{}, uint8(255), -1, 0, int64(-1), int64(-62135596800000000), false)
+	f.Fuzz(func(t *testing.T, id string, secret []byte, small uint8, digits, period int, step, usec int64, flag bool) {
+		at := time.UnixMicro(usec).UTC()
+		setup := twofactor.Setup{ID: id, UserID: "u", Secret: secret, Algorithm: twofactor.Algorithm(small), Digits: digits, Period: period, ExpiresAt: at}
+		gotSetup, err := decodeSetup("u", stored(encodeSetup(setup)))
+		if err != nil || !equalSetup(gotSetup, setup) {
+			t.Errorf("setup round trip = %+v, %v, want %+v", gotSetup, err, setup)
+		}
+		c := twofactor.Challenge{ID: "c", UserID: id, Role: twofactor.Role(small), State: twofactor.State(small), TrustAllowed: flag, Generation: step, CreatedAt: at, Deadline: at, ExpiresAt: at}
+		gotChallenge, err := decodeChallenge("c", stored(encodeChallenge(c)))
+		if err != nil || gotChallenge != c {
+			t.Errorf("challenge round trip = %+v, %v, want %+v", gotChallenge, err, c)
+		}
+		b := twofactor.BackupCode{UserID: "u", Hash: secret, IssuedBy: id, CreatedAt: at, ExpiresAt: at}
+		gotBackup, err := decodeBackupCode("u", stored(encodeBackupCode(b)))
+		if err != nil || !bytes.Equal(gotBackup.Hash, b.Hash) || gotBackup.IssuedBy != id || !gotBackup.ExpiresAt.Equal(at) {
+			t.Errorf("backup code round trip = %+v, %v, want %+v", gotBackup, err, b)
+		}
+		d := twofactor.Device{ID: id, UserID: "u", TokenHash: secret, Label: id, CreatedAt: at, LastUsed: at, ExpiresAt: at}
+		gotDevice, err := decodeDevice("u", stored(encodeDevice(d)))
+		if err != nil || gotDevice.ID != id || !bytes.Equal(gotDevice.TokenHash, secret) || gotDevice.Label != id || !gotDevice.LastUsed.Equal(at) {
+			t.Errorf("device round trip = %+v, %v, want %+v", gotDevice, err, d)
+		}
+	})
+}
+
+func equalSetup(a, b twofactor.Setup) bool {
+	return a.ID == b.ID && a.UserID == b.UserID && bytes.Equal(a.Secret, b.Secret) && a.Algorithm == b.Algorithm &&
+		a.Digits == b.Digits && a.Period == b.Period && a.ExpiresAt.Equal(b.ExpiresAt)
+}
+
+// FuzzDecodeRecord checks that decoding any stored field values returns a
+// record or an error, and never panics.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add("1", "x", "-5", "9223372036854775808")
+	f.Add("", "1", "0", "1e3")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		r := record{
+			"id": a, "secret": b, "alg": c, "digits": d, "period": a, "expires": b,
+			"last_step": c, "confirmed": d, "failures": a, "generation": b, "unlocked": c, "reset": d,
+			"user": a, "role": b, "state": c, "trust": d, "created": a, "deadline": b,
+			"hash": c, "issued_by": d, "label": a, "last_used": b,
+		}
+		decodeSetup("u", r)
+		decodeEnrollment("u", r)
+		decodeAccount(r)
+		decodeChallenge("c", r)
+		decodeBackupCode("u", r)
+		decodeDevice("u", r)
+		if _, err := decodeEnrollment("u", r); err == nil {
+			// A decoded enrollment must have come from valid integers.
+			if _, perr := r.int64("last_step"); perr != nil {
+				t.Errorf("decodeEnrollment accepted last_step %q", c)
+			}
+		}
+	})
+}
+
+// FuzzUserKey checks that any user ID or challenge ID yields keys whose
+// Redis Cluster hash tag is exactly the encoded ID, so that one user's keys
+// share a slot and IDs with '{', '}' or ':' cannot collide.
+func FuzzUserKey(f *testing.F) {
+	f.Add("u1", "c1")
+	f.Add("a}:{b", "}{")
+	f.Add("", "")
+	s, err := New(newUnusedClient(f), WithPrefix("app"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, userID, challengeID string) {
+		for _, kind := range []string{"enrollment", "setup", "account", "backup", "devices", "device:" + deviceMember([]byte(userID))} {
+			key := s.userKey(userID, kind)
+			checkTag(t, key, "u:", userID)
+			if !strings.HasSuffix(key, "}:"+kind) {
+				t.Errorf("key %q does not end in the kind %q", key, kind)
+			}
+		}
+		checkTag(t, s.challengeKey(challengeID), "c:", challengeID)
+	})
+}
+
+// checkTag checks that key's hash tag is kind followed by the encoded id.
+func checkTag(t *testing.T, key, kind, id string) {
+	t.Helper()
+	open := strings.IndexByte(key, '{')
+	end := strings.IndexByte(key[open+1:], '}')
+	if open < 0 || end < 0 {
+		t.Fatalf("key %q has no hash tag", key)
+	}
+	tag := key[open+1 : open+1+end]
+	encoded, ok := strings.CutPrefix(tag, kind)
+	if !ok {
+		t.Fatalf("hash tag %q of key %q does not start with %q", tag, key, kind)
+	}
+	decoded, err := base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil || string(decoded) != id {
+		t.Errorf("hash tag %q of key %q decodes to %q, %v, want %q", tag, key, decoded, err, id)
+	}
+}
+
+// newUnusedClient returns a client that the test never sends a command
+// through, so it never connects.
+func newUnusedClient(tb testing.TB) *redis.Client {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	tb.Cleanup(func() { client.Close() })
+	return client
+}

@@ -1,0 +1,164 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts below carry out each atomic operation in one round trip.
+// Every key a script touches is passed in KEYS, and the keys of one call
+// share a hash tag, so the scripts run unchanged on Redis Cluster.
+//
+// Times are Unix microseconds. Lua compares them as doubles, which is exact
+// for times within about 285 years of 1970.
+//
+// A script that finds a record returns {1, field, value, ...}; one that
+// does not returns {0}. Scripts without a record return an integer status.
+
+// luaEqual compares two strings in time that depends only on their lengths,
+// so that the comparison of a hash or sealed secret leaks no prefix of it.
+const luaEqual = `
+local function equal(a, b)
+	if #a ~= #b then return false end
+	local diff = 0
+	for i = 1, #a do
+		diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
+	end
+	return diff == 0
+end
+`
+
+// putScript replaces a hash record and sets its TTL.
+// KEYS[1]: the record. ARGV[1]: "1" to leave an existing record alone and
+// return 0; ARGV[2]: TTL in ms; ARGV[3...]: field, value pairs.
+var putScript = redis.NewScript(`
+if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+	return 0
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+// confirmScript turns the set-up into the enrollment.
+// KEYS[1]: set-up, KEYS[2]: enrollment. ARGV[1]: set-up ID, ARGV[2]: step,
+// ARGV[3]: now.
+var confirmScript = redis.NewScript(`
+local s = redis.call('HMGET', KEYS[1], 'id', 'secret', 'alg', 'digits', 'period', 'expires')
+if not s[1] or s[1] ~= ARGV[1] or tonumber(s[6]) <= tonumber(ARGV[3]) then
+	return {0}
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[2], 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
+	'last_step', ARGV[2], 'confirmed', ARGV[3])
+return {1, 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
+	'last_step', ARGV[2], 'confirmed', ARGV[3]}
+`)
+
+// acceptStepScript records a later time step.
+// KEYS[1]: enrollment. ARGV[1]: step.
+// Returns -1 without an enrollment, 0 for a used step, 1 when recorded.
+var acceptStepScript = redis.NewScript(`
+local last = redis.call('HGET', KEYS[1], 'last_step')
+if not last then return -1 end
+if tonumber(ARGV[1]) <= tonumber(last) then return 0 end
+redis.call('HSET', KEYS[1], 'last_step', ARGV[1])
+return 1
+`)
+
+// replaceSecretScript swaps the sealed secret if it is unchanged.
+// KEYS[1]: enrollment. ARGV[1]: old secret, ARGV[2]: new secret.
+// Returns -1 without an enrollment, 0 for another secret, 1 when replaced.
+var replaceSecretScript = redis.NewScript(luaEqual + `
+local current = redis.call('HGET', KEYS[1], 'secret')
+if not current then return -1 end
+if not equal(current, ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'secret', ARGV[2])
+return 1
+`)
+
+// reserveScript counts a failure unless the limit is reached.
+// KEYS[1]: account. ARGV[1]: limit.
+// Returns {count, 1} when counted and {count, 0} at the limit.
+var reserveScript = redis.NewScript(`
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures >= tonumber(ARGV[1]) then return {failures, 0} end
+return {redis.call('HINCRBY', KEYS[1], 'failures', 1), 1}
+`)
+
+// releaseScript gives back one counted failure.
+// KEYS[1]: account.
+var releaseScript = redis.NewScript(`
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if failures > 0 then redis.call('HINCRBY', KEYS[1], 'failures', -1) end
+return 0
+`)
+
+// setIfExistsScript sets one field of a hash that exists, and creates
+// nothing otherwise.
+// KEYS[1]: the hash. ARGV[1]: field, ARGV[2]: value.
+var setIfExistsScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then
+	redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 0
+`)
+
+// unlockScript clears the failures and starts a new generation.
+// KEYS[1]: account. ARGV[1]: now, ARGV[2]: "1" if a reset is required.
+var unlockScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], 'failures', 0, 'unlocked', ARGV[1], 'reset', ARGV[2])
+return redis.call('HINCRBY', KEYS[1], 'generation', 1)
+`)
+
+// updateChallengeScript moves a challenge from one state to another.
+// KEYS[1]: challenge. ARGV[1]: from, ARGV[2]: to.
+// Returns -1 without a challenge, 0 in another state, 1 when moved.
+var updateChallengeScript = redis.NewScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+if state ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2])
+return 1
+`)
+
+// consumeBackupScript deletes and returns an unexpired backup code with the
+// hash.
+// KEYS[1]: backup code. ARGV[1]: hash, ARGV[2]: now.
+var consumeBackupScript = redis.NewScript(luaEqual + `
+local c = redis.call('HMGET', KEYS[1], 'hash', 'issued_by', 'created', 'expires')
+if not c[1] or tonumber(c[4]) <= tonumber(ARGV[2]) or not equal(c[1], ARGV[1]) then
+	return {0}
+end
+redis.call('DEL', KEYS[1])
+return {1, 'hash', c[1], 'issued_by', c[2], 'created', c[3], 'expires', c[4]}
+`)
+
+// putDeviceScript stores a device and adds it to the user's device index,
+// first dropping index members that expired at or before the new device's
+// creation. The index lives at least as long as its newest device.
+// KEYS[1]: device, KEYS[2]: device index. ARGV[1]: TTL in ms, ARGV[2]:
+// index member, ARGV[3]: expiry, ARGV[4]: creation, ARGV[5...]: field,
+// value pairs.
+var putDeviceScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[1]) then
+	redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+return 1
+`)
+
+// useDeviceScript returns an indexed, unexpired device and sets its
+// last use. A device key whose member left the index is revoked.
+// KEYS[1]: device, KEYS[2]: device index. ARGV[1]: index member, ARGV[2]:
+// now.
+var useDeviceScript = redis.NewScript(`
+if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return {0} end
+local d = redis.call('HMGET', KEYS[1], 'id', 'hash', 'label', 'created', 'expires')
+if not d[1] or tonumber(d[5]) <= tonumber(ARGV[2]) then return {0} end
+redis.call('HSET', KEYS[1], 'last_used', ARGV[2])
+return {1, 'id', d[1], 'hash', d[2], 'label', d[3], 'created', d[4], 'expires', d[5],
+	'last_used', ARGV[2]}
+`)
