@@ -2,6 +2,8 @@ package twofactor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"time"
 )
@@ -24,6 +26,7 @@ const (
 	EventBackupCodeUsed    EventKind = "backup_code_used"
 	EventDeviceTrusted     EventKind = "device_trusted"
 	EventDeviceRevoked     EventKind = "device_revoked"
+	EventDeviceTrustFailed EventKind = "device_trust_failed"
 	EventCodeSkipped       EventKind = "code_skipped"
 )
 
@@ -40,7 +43,9 @@ type Event struct {
 	// the account or issued a backup code.
 	Actor string
 
-	// ChallengeID is set for events of a login challenge.
+	// ChallengeID is set for events of a login challenge. It is a short
+	// hash of the challenge's ID, enough to tell the events of one
+	// challenge apart from another's, and useless for submitting codes.
 	ChallengeID string
 
 	// Failures is the account's failure count after a rejected code.
@@ -52,6 +57,13 @@ type Event struct {
 	// Reason explains the change in a few words, for example "reset" for a
 	// device revoked by a reset or "sso" for a skipped code step.
 	Reason string
+}
+
+// challengeRef returns the reference of a challenge ID in audit events:
+// the first 8 bytes of its SHA-256 hash, in hex.
+func challengeRef(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:8])
 }
 
 // LogValue returns the event's fields, leaving out empty ones.

@@ -19,7 +19,8 @@ import (
 
 // TestNothingSecretEmitted runs every flow with a JSON slog audit sink and
 // then searches all events, log output and errors for each secret value
-// used: TOTP secrets, codes, backup codes, device tokens and the key.
+// used: TOTP secrets, codes, backup codes, device tokens, challenge IDs and
+// the key.
 func TestNothingSecretEmitted(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -48,6 +49,7 @@ func TestNothingSecretEmitted(t *testing.T) {
 
 	// Wrong codes up to the lock, then an unlock.
 	id := beginChallenge(t, kit, "u1")
+	secrets = append(secrets, id)
 	for i := range 5 {
 		wrong := fmt.Sprintf("%06d", 314159+i)
 		secrets = append(secrets, wrong)
@@ -78,6 +80,7 @@ func TestNothingSecretEmitted(t *testing.T) {
 	secrets = append(secrets, reset.Secret)
 	record(kit.Manager.ConfirmSetup(ctx, "u1", "999999"))
 	late := beginChallenge(t, kit, "u1")
+	secrets = append(secrets, late)
 	kit.Clock.Set(time.Time{})
 	_, err = kit.Manager.Submit(ctx, late, code)
 	record(err)

@@ -104,7 +104,8 @@ type Config struct {
 	// it for agents and super-agents on a device trusted for 14 days.
 	Policy Policy
 
-	// Messages are the texts shown to users. Nil means [EnglishMessages].
+	// Messages are the texts shown to users. Nil means [EnglishMessages],
+	// and so does each empty field.
 	Messages *Messages
 
 	// Audit receives every state change. Nil discards them. It is called
@@ -173,6 +174,9 @@ func New(cfg Config) (*Manager, error) {
 	if m.skew < 0 {
 		m.skew = 0
 	}
+	if m.skew > otpcode.MaxSkew {
+		return nil, fmt.Errorf("twofactor: Config.Skew is %d; use at most %d steps", cfg.Skew, otpcode.MaxSkew)
+	}
 	if err := m.validateDurations(); err != nil {
 		return nil, err
 	}
@@ -182,9 +186,8 @@ func New(cfg Config) (*Manager, error) {
 	if m.rand == nil {
 		m.rand = rand.Reader
 	}
-	m.messages = EnglishMessages
-	if cfg.Messages != nil {
-		m.messages = *cfg.Messages
+	if m.messages, err = cfg.Messages.withDefaults(); err != nil {
+		return nil, err
 	}
 	if m.policy, err = cfg.Policy.withDefaults(); err != nil {
 		return nil, err
@@ -231,6 +234,9 @@ func (m *Manager) emit(ctx context.Context, e Event) {
 	if e.Time.IsZero() {
 		e.Time = m.now()
 	}
+	if e.ChallengeID != "" {
+		e.ChallengeID = challengeRef(e.ChallengeID)
+	}
 	m.audit(ctx, e)
 }
 
@@ -243,4 +249,18 @@ func (m *Manager) randomBytes(n int) ([]byte, error) {
 		return nil, fmt.Errorf("twofactor: reading %d random bytes failed: %w", n, err)
 	}
 	return b, nil
+}
+
+// String describes the Manager without its keys.
+func (m *Manager) String() string {
+	return fmt.Sprintf("twofactor.Manager{issuer: %q}", m.issuer)
+}
+
+// GoString describes the Manager without its keys.
+func (m *Manager) GoString() string { return m.String() }
+
+// Format writes the description of the Manager without its keys, whatever
+// the verb, so that logging a Manager never shows a key.
+func (m *Manager) Format(f fmt.State, verb rune) {
+	io.WriteString(f, m.String())
 }
