@@ -54,6 +54,9 @@ func (m *Manager) IssueBackupCode(ctx context.Context, issuer Actor, userID stri
 	if err := validateUserID(userID); err != nil {
 		return "", time.Time{}, err
 	}
+	if err := validateUserID(issuer.ID); err != nil {
+		return "", time.Time{}, fmt.Errorf("twofactor: invalid issuer: %w", err)
+	}
 	if issuer.ID == userID {
 		return "", time.Time{}, fmt.Errorf("%w (user %q)", ErrSelfIssue, userID)
 	}
@@ -120,7 +123,14 @@ func formatBackupCode(code string) string {
 // dashes, and reports whether it has the form of a backup code.
 func normalizeBackupCode(input string) (string, bool) {
 	var b [backupCodeLength]byte
-	n := 0
+	n, ok := normalizeBackupCodeTo(&b, input)
+	return string(b[:n]), ok
+}
+
+// normalizeBackupCodeTo is normalizeBackupCode without an allocation: it
+// writes the normalised input to dst and returns its length, which is
+// backupCodeLength when ok.
+func normalizeBackupCodeTo(dst *[backupCodeLength]byte, input string) (n int, ok bool) {
 	for i := 0; i < len(input); i++ {
 		c := input[i]
 		switch {
@@ -130,12 +140,12 @@ func normalizeBackupCode(input string) (string, bool) {
 			c -= 'a' - 'A'
 		}
 		if n == backupCodeLength || strings.IndexByte(backupAlphabet, c) < 0 {
-			return "", false
+			return 0, false
 		}
-		b[n] = c
+		dst[n] = c
 		n++
 	}
-	return string(b[:n]), n == backupCodeLength
+	return n, n == backupCodeLength
 }
 
 func (m *Manager) hashBackupCode(userID, code string) []byte {

@@ -139,6 +139,22 @@ type submitOptions struct {
 	trustLabel string
 }
 
+// applySubmitOptions returns the options that opts set. Without options it
+// does not allocate: the options escape to the heap only when there are
+// option functions to pass them to.
+func applySubmitOptions(opts []SubmitOption) submitOptions {
+	if len(opts) == 0 {
+		return submitOptions{}
+	}
+	o := new(submitOptions)
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return *o
+}
+
 // TrustDevice requests that a successful submission trusts the device, when
 // the policy allows it. label describes the device in the device list, for
 // example the browser's name; it is not secret.
@@ -249,15 +265,18 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 // checkInput reports whether input is a right, unused app code or backup
 // code of the enrollment, and records its use.
 func (m *Manager) checkInput(ctx context.Context, e Enrollment, input string, now time.Time) (accepted, backup bool, err error) {
-	if code, ok := normalizeBackupCode(input); ok {
-		accepted, err = m.consumeBackupCode(ctx, e.UserID, code, now)
+	var code [backupCodeLength]byte
+	if _, ok := normalizeBackupCodeTo(&code, input); ok {
+		accepted, err = m.consumeBackupCode(ctx, e.UserID, string(code[:]), now)
 		return accepted, true, err
 	}
-	secret, err := m.secrets.open(e.UserID, e.Secret)
-	if err != nil {
-		return false, false, err
-	}
-	step, ok, err := e.params().check(secret, input, now, m.skew)
+	var step int64
+	var ok bool
+	err = m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
+		var err error
+		step, ok, err = e.params().check(secret, input, now, m.skew)
+		return err
+	})
 	if err != nil || !ok {
 		return false, false, err
 	}
@@ -279,6 +298,9 @@ func (m *Manager) releaseAttempt(ctx context.Context, userID string) {
 
 func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup bool, opts []SubmitOption) (Result, error) {
 	if err := m.store.ClearFailures(ctx, c.UserID); err != nil {
+		// The code was right, so its attempt must not move the account
+		// toward the lock.
+		m.releaseAttempt(ctx, c.UserID)
 		return Result{}, fmt.Errorf("twofactor: clearing the failures of user %q failed: %w", c.UserID, err)
 	}
 	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateSucceeded)
@@ -301,17 +323,14 @@ func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup
 		ResetRequired:  acct.ResetRequired,
 	}
 
-	var o submitOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := applySubmitOptions(opts)
 	if o.trust && c.TrustAllowed {
+		// A failure to store the device leaves the login valid, without a
+		// token, and is reported as an audit event.
 		token, expires, err := m.trustDevice(ctx, c.UserID, o.trustLabel)
-		if err != nil {
-			// The login is valid. Only the device is not remembered.
-			return res, err
+		if err == nil {
+			res.DeviceToken, res.DeviceExpires = token, expires
 		}
-		res.DeviceToken, res.DeviceExpires = token, expires
 	}
 	return res, nil
 }

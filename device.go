@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // deviceTokenSize is the number of random bytes in a device token: 256
@@ -48,6 +51,7 @@ func (m *Manager) trustDevice(ctx context.Context, userID, label string) (string
 		return "", time.Time{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
+	label = cleanLabel(label)
 	now := m.now()
 	d := Device{
 		ID:        hex.EncodeToString(id),
@@ -59,6 +63,7 @@ func (m *Manager) trustDevice(ctx context.Context, userID, label string) (string
 		ExpiresAt: now.Add(m.policy.TrustFor),
 	}
 	if err := m.store.PutDevice(ctx, d); err != nil {
+		m.emit(ctx, Event{Kind: EventDeviceTrustFailed, UserID: userID, Actor: userID, DeviceID: d.ID, Reason: "store failed"})
 		return "", time.Time{}, fmt.Errorf("twofactor: storing a trusted device of user %q failed: %w", userID, err)
 	}
 	m.emit(ctx, Event{Kind: EventDeviceTrusted, UserID: userID, Actor: userID, DeviceID: d.ID})
@@ -109,4 +114,24 @@ func (m *Manager) revokeAll(ctx context.Context, userID, actor, reason string) e
 	}
 	m.emit(ctx, Event{Kind: EventDeviceRevoked, UserID: userID, Actor: actor, Reason: reason})
 	return nil
+}
+
+// maxLabelLength bounds a device label, which usually comes from a
+// User-Agent header that the client controls.
+const maxLabelLength = 200
+
+// cleanLabel drops control characters and invalid UTF-8 from a device
+// label and cuts it to maxLabelLength bytes on a character boundary.
+func cleanLabel(label string) string {
+	label = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, label)
+	for len(label) > maxLabelLength {
+		_, size := utf8.DecodeLastRuneInString(label)
+		label = label[:len(label)-size]
+	}
+	return label
 }

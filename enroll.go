@@ -211,8 +211,9 @@ func (m *Manager) ConfirmSetup(ctx context.Context, userID, code string) error {
 	return m.finishSetup(ctx, setup, step, now)
 }
 
-// finishSetup turns the checked set-up into the enrollment and undoes what
-// the old secret allowed.
+// finishSetup turns the checked set-up into the enrollment. The trusted
+// devices of the old secret are revoked first, so that a store failure
+// later on cannot leave them working under the new one.
 func (m *Manager) finishSetup(ctx context.Context, setup Setup, step int64, now time.Time) error {
 	userID := setup.UserID
 	_, err := m.store.GetEnrollment(ctx, userID)
@@ -220,6 +221,16 @@ func (m *Manager) finishSetup(ctx context.Context, setup Setup, step int64, now 
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", userID, err)
 	}
+	if wasEnrolled {
+		err = m.revokeAll(ctx, userID, userID, "reset")
+	} else if err = m.store.DeleteDevices(ctx, userID); err != nil {
+		// Devices left by an earlier enrollment that was turned off.
+		err = fmt.Errorf("twofactor: revoking the devices of user %q failed: %w", userID, err)
+	}
+	if err != nil {
+		return err
+	}
+
 	_, err = m.store.ConfirmSetup(ctx, userID, setup.ID, step, now)
 	if errors.Is(err, ErrNotFound) {
 		return ErrNoSetup
@@ -227,33 +238,34 @@ func (m *Manager) finishSetup(ctx context.Context, setup Setup, step int64, now 
 	if err != nil {
 		return fmt.Errorf("twofactor: confirming the set-up of user %q failed: %w", userID, err)
 	}
-	if err := m.store.ClearResetRequired(ctx, userID); err != nil {
-		return fmt.Errorf("twofactor: clearing the required reset of user %q failed: %w", userID, err)
-	}
 	kind := EventEnrolled
 	if wasEnrolled {
 		kind = EventReset
-		if err := m.revokeAll(ctx, userID, userID, "reset"); err != nil {
-			return err
-		}
 	}
 	m.emit(ctx, Event{Kind: kind, UserID: userID, Actor: userID})
+
+	// A failure here leaves the reset required, which is the safe side.
+	if err := m.store.ClearResetRequired(ctx, userID); err != nil {
+		return fmt.Errorf("twofactor: clearing the required reset of user %q failed: %w", userID, err)
+	}
 	return nil
 }
 
-// TurnOff removes the user's 2FA: the enrollment, any pending set-up, the
-// backup code and every trusted device. actor is the user or administrator
-// who did it, for the audit event. Turning off a user who is not enrolled
-// is not an error.
+// TurnOff removes the user's 2FA: every trusted device, the backup code,
+// any pending set-up and the enrollment, in that order, so that a failure
+// part-way leaves the user enrolled rather than trusted devices behind.
+// actor is the user or administrator who did it, for the audit event.
+// Turning off a user who is not enrolled is not an error. The account's
+// lock, if any, stays until an unlock.
 func (m *Manager) TurnOff(ctx context.Context, userID, actor string) error {
-	if err := m.store.DeleteEnrollment(ctx, userID); err != nil {
-		return fmt.Errorf("twofactor: deleting the enrollment of user %q failed: %w", userID, err)
+	if err := m.revokeAll(ctx, userID, actor, "turned off"); err != nil {
+		return err
 	}
 	if err := m.store.DeleteBackupCode(ctx, userID); err != nil {
 		return fmt.Errorf("twofactor: deleting the backup code of user %q failed: %w", userID, err)
 	}
-	if err := m.revokeAll(ctx, userID, actor, "turned off"); err != nil {
-		return err
+	if err := m.store.DeleteEnrollment(ctx, userID); err != nil {
+		return fmt.Errorf("twofactor: deleting the enrollment of user %q failed: %w", userID, err)
 	}
 	m.emit(ctx, Event{Kind: EventTurnedOff, UserID: userID, Actor: actor})
 	return nil

@@ -38,7 +38,7 @@ func (m *Manager) Locked(ctx context.Context, userID string) (bool, error) {
 
 // UnlockByAdmin unlocks the account on an administrator's request. The
 // user's next successful login reports [Result.ResetRequired], because the
-// lock suggests that someone else knows the password, and the user's
+// lock suggests that someone else has the password, and the user's
 // trusted devices are revoked. admin names the administrator in the audit
 // event.
 func (m *Manager) UnlockByAdmin(ctx context.Context, userID, admin string) error {

@@ -1,6 +1,9 @@
 package twofactor
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Messages are the texts that a [Result] carries for the user. A host
 // replaces them to translate the pages; the logic does not read them.
@@ -29,4 +32,31 @@ var EnglishMessages = Messages{
 
 func (ms Messages) attemptsLeft(n int) string {
 	return fmt.Sprintf(ms.AttemptsLeft, n)
+}
+
+// withDefaults returns the messages with every empty field taken from
+// EnglishMessages, and checks that AttemptsLeft has exactly one %d verb.
+func (ms *Messages) withDefaults() (Messages, error) {
+	out := EnglishMessages
+	if ms == nil {
+		return out, nil
+	}
+	fields := []struct {
+		dst *string
+		src string
+	}{
+		{&out.IncorrectCode, ms.IncorrectCode},
+		{&out.AttemptsLeft, ms.AttemptsLeft},
+		{&out.Locked, ms.Locked},
+		{&out.TimedOut, ms.TimedOut},
+	}
+	for _, f := range fields {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	if strings.Count(out.AttemptsLeft, "%") != 1 || !strings.Contains(out.AttemptsLeft, "%d") {
+		return out, fmt.Errorf("twofactor: Messages.AttemptsLeft %q needs exactly one %%d verb for the number of attempts", out.AttemptsLeft)
+	}
+	return out, nil
 }

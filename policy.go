@@ -72,7 +72,8 @@ const (
 	ReasonLocked        Reason = "locked"
 )
 
-// Decision is whether a login needs the code step, and why.
+// Decision is whether a login needs the code step, and why. Begin returns
+// Required set with every error, so the zero Decision is never a result.
 type Decision struct {
 	// Required reports that the user must not be signed in yet: either a
 	// code is needed (Challenge is set), or the account is locked.
@@ -142,20 +143,20 @@ func (p Policy) trustAllowed(r Role) bool {
 // step. Otherwise a code is required.
 func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	if err := validateUserID(login.UserID); err != nil {
-		return Decision{}, err
+		return failClosed, err
 	}
 	if !login.Role.valid() {
-		return Decision{}, fmt.Errorf("twofactor: login of user %q has invalid role %d; use RoleAgent, RoleSuperAgent or RoleAdministrator", login.UserID, login.Role)
+		return failClosed, fmt.Errorf("twofactor: login of user %q has invalid role %d; use RoleAgent, RoleSuperAgent or RoleAdministrator", login.UserID, login.Role)
 	}
 	now := m.now()
 	if _, err := m.store.GetEnrollment(ctx, login.UserID); errors.Is(err, ErrNotFound) {
 		return m.skip(ctx, login, ReasonNotEnrolled), nil
 	} else if err != nil {
-		return Decision{}, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", login.UserID, err)
+		return failClosed, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", login.UserID, err)
 	}
 	acct, err := m.store.GetAccount(ctx, login.UserID)
 	if err != nil {
-		return Decision{}, fmt.Errorf("twofactor: reading the account of user %q failed: %w", login.UserID, err)
+		return failClosed, fmt.Errorf("twofactor: reading the account of user %q failed: %w", login.UserID, err)
 	}
 	if acct.Failures >= m.maxAttempts {
 		return Decision{Required: true, Reason: ReasonLocked}, nil
@@ -168,17 +169,22 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	}
 	trusted, err := m.deviceTrusted(ctx, login, now)
 	if err != nil {
-		return Decision{}, err
+		return failClosed, err
 	}
 	if trusted {
 		return m.skip(ctx, login, ReasonTrustedDevice), nil
 	}
 	c, err := m.startChallenge(ctx, login, acct, now)
 	if err != nil {
-		return Decision{}, err
+		return failClosed, err
 	}
 	return Decision{Required: true, Reason: ReasonCodeRequired, Challenge: c}, nil
 }
+
+// failClosed is the decision returned with every error: the code step is
+// required and there is no challenge, so a host that reads only Required
+// does not sign the user in.
+var failClosed = Decision{Required: true}
 
 func (m *Manager) skip(ctx context.Context, login Login, reason Reason) Decision {
 	m.emit(ctx, Event{Kind: EventCodeSkipped, UserID: login.UserID, Actor: login.UserID, Reason: string(reason)})

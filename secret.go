@@ -2,12 +2,13 @@ package twofactor
 
 import (
 	"crypto/hkdf"
-	"encoding/json"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/twofactor-go/twofactor/internal/seal"
 )
@@ -98,9 +99,17 @@ func toSealKeys(keys []EncryptionKey) []seal.Key {
 	return out
 }
 
+// adPrefix starts the additional data that binds a ciphertext to its user.
+const adPrefix = "twofactor totp secret\x00"
+
 // additionalData binds a ciphertext to the user it belongs to.
 func additionalData(userID string) []byte {
-	return append([]byte("twofactor totp secret\x00"), userID...)
+	return appendAdditionalData(nil, userID)
+}
+
+func appendAdditionalData(dst []byte, userID string) []byte {
+	dst = append(dst, adPrefix...)
+	return append(dst, userID...)
 }
 
 func (b secretBox) seal(userID string, secret []byte) ([]byte, error) {
@@ -111,6 +120,13 @@ func (b secretBox) seal(userID string, secret []byte) ([]byte, error) {
 }
 
 func (b secretBox) open(userID string, sealed []byte) ([]byte, error) {
+	return b.openTo(nil, userID, sealed)
+}
+
+// openTo decrypts sealed and appends the secret to dst. A secret stored
+// unencrypted in development mode is returned as a subslice of sealed
+// instead, and dst is left alone.
+func (b secretBox) openTo(dst []byte, userID string, sealed []byte) ([]byte, error) {
 	if len(sealed) == 0 {
 		return nil, fmt.Errorf("%w: empty value", ErrDecrypt)
 	}
@@ -123,11 +139,40 @@ func (b secretBox) open(userID string, sealed []byte) ([]byte, error) {
 	if b.ring == nil {
 		return nil, fmt.Errorf("%w: the secret is encrypted but Config.Unencrypted is set; configure Config.Keys", ErrDecrypt)
 	}
-	secret, err := b.ring.Open(sealed, additionalData(userID))
+	// AppendOpen copies the additional data, so it stays on the stack for
+	// user IDs of up to maxIDLength bytes.
+	var adBuf [len(adPrefix) + maxIDLength]byte
+	secret, err := b.ring.AppendOpen(dst, sealed, appendAdditionalData(adBuf[:0], userID))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
 	}
 	return secret, nil
+}
+
+// secretBufferSize is the room for a decrypted secret in a pooled buffer.
+// Secrets that StartSetup creates are secretSize bytes long. A longer one
+// is decrypted into a slice of its own.
+const secretBufferSize = 64
+
+// secretBuffers holds buffers for withOpen, so that opening a secret on
+// every submission does not allocate. A buffer goes back zeroed.
+var secretBuffers = sync.Pool{New: func() any { return new([secretBufferSize]byte) }}
+
+// withOpen opens sealed, calls f with the secret and returns f's error. f
+// must not keep the secret: withOpen zeroes the decrypted copy when f
+// returns. In development mode the secret is part of sealed and is not
+// zeroed.
+func (b secretBox) withOpen(userID string, sealed []byte, f func(secret []byte) error) error {
+	buf := secretBuffers.Get().(*[secretBufferSize]byte)
+	defer secretBuffers.Put(buf)
+	secret, err := b.openTo(buf[:0], userID, sealed)
+	if err != nil {
+		return err
+	}
+	if b.ring != nil {
+		defer clear(secret)
+	}
+	return f(secret)
 }
 
 // openAny opens a sealed secret, or one stored unencrypted in development
