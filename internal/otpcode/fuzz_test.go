@@ -19,45 +19,59 @@ var pquernaAlgorithms = map[otpcode.Algorithm]otp.Algorithm{
 }
 
 // FuzzVerifyMatchesPquerna checks Generate and Verify against
-// github.com/pquerna/otp/totp for secrets of 1 to 64 bytes, times from 0
-// to 2^40 seconds, all algorithms and 6 or 8 digits.
+// github.com/pquerna/otp/totp v1.5.0 for secrets of 1 to 64 bytes, times
+// from 0 to 2^40 seconds, all algorithms, 6 to 10 digits, periods of 1 to
+// 120 seconds and skews of 0 to 2. Verify must accept the code of a step
+// from 3 before to 3 after the current one exactly when pquerna's
+// ValidateCustom does.
 func FuzzVerifyMatchesPquerna(f *testing.F) {
-	f.Add([]byte("12345678901234567890"), uint64(59), uint8(0), true)
-	f.Add([]byte{0}, uint64(0), uint8(1), false)
-	f.Add([]byte(strings.Repeat("k", 64)), uint64(1<<40), uint8(2), false)
-	f.Fuzz(func(t *testing.T, secret []byte, unix uint64, algIndex uint8, eight bool) {
+	f.Add([]byte("12345678901234567890"), uint64(59), uint8(0), uint8(0), uint8(29), uint8(1), int8(0))
+	f.Add([]byte{0}, uint64(0), uint8(1), uint8(2), uint8(0), uint8(0), int8(1))
+	f.Add([]byte(strings.Repeat("k", 64)), uint64(1<<40), uint8(2), uint8(4), uint8(59), uint8(2), int8(-2))
+	f.Fuzz(func(t *testing.T, secret []byte, unix uint64, algIndex, digitsIndex, periodIndex, skewIndex uint8, offset int8) {
 		if len(secret) == 0 || len(secret) > 64 {
 			t.Skip()
 		}
 		unix %= 1<<40 + 1
 		alg := otpcode.Algorithm(algIndex % 3)
-		digits := otp.DigitsSix
-		if eight {
-			digits = otp.DigitsEight
-		}
+		digits := otpcode.MinDigits + int(digitsIndex)%(otpcode.MaxDigits-otpcode.MinDigits+1)
+		period := 1 + uint(periodIndex)%120
+		skew := uint(skewIndex) % 3
 		now := time.Unix(int64(unix), 0)
-		want, err := totp.GenerateCodeCustom(
-			base32.StdEncoding.EncodeToString(secret), now,
-			totp.ValidateOpts{Period: 30, Digits: digits, Algorithm: pquernaAlgorithms[alg]})
+		encoded := base32.StdEncoding.EncodeToString(secret)
+		opts := totp.ValidateOpts{Period: period, Skew: skew, Digits: otp.Digits(digits), Algorithm: pquernaAlgorithms[alg]}
+
+		want, err := totp.GenerateCodeCustom(encoded, now, opts)
 		if err != nil {
 			t.Fatalf("pquerna GenerateCodeCustom: %v", err)
 		}
-		step, err := otpcode.Step(now, 30)
+		step, err := otpcode.Step(now, int64(period))
 		if err != nil {
 			t.Fatalf("Step: %v", err)
 		}
-
-		if got := otpcode.Generate(secret, alg, int(digits), step); got != want {
+		if got := otpcode.Generate(secret, alg, digits, step); got != want {
 			t.Fatalf("Generate = %q, pquerna = %q", got, want)
 		}
-		matched, ok := otpcode.Verify(secret, alg, int(digits), step, 0, []byte(want))
-		if !ok || matched != step {
-			t.Fatalf("Verify(pquerna code) = (%d, %t), want (%d, true)", matched, ok, step)
+
+		// pquerna tries steps below zero as huge unsigned counters, and
+		// Verify never tries them, so compare only windows above zero.
+		target := step + int64(offset%4)
+		if target < 0 || step < int64(skew) {
+			return
 		}
-		wrong := []byte(want)
-		wrong[len(wrong)-1] = '0' + (wrong[len(wrong)-1]-'0'+1)%10
-		if _, ok := otpcode.Verify(secret, alg, int(digits), step, 0, wrong); ok {
-			t.Fatalf("Verify(altered code, skew 0) ok = true, want false")
+		code := otpcode.Generate(secret, alg, digits, target)
+		matched, ok := otpcode.Verify(secret, alg, digits, step, int(skew), []byte(code))
+		wantOK, err := totp.ValidateCustom(code, encoded, now, opts)
+		if err != nil {
+			t.Fatalf("pquerna ValidateCustom: %v", err)
+		}
+		if ok != wantOK {
+			t.Fatalf("Verify(code of step %d at step %d, skew %d) ok = %t, pquerna = %t", target, step, skew, ok, wantOK)
+		}
+		if ok && (matched < step-int64(skew) || matched > step+int64(skew) ||
+			otpcode.Generate(secret, alg, digits, matched) != code) {
+			t.Fatalf("Verify(code of step %d at step %d, skew %d) matched step %d, whose code differs or lies outside the window",
+				target, step, skew, matched)
 		}
 	})
 }

@@ -51,3 +51,24 @@ func BenchmarkQREncode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQREncodeUnicode measures qr.Encode in byte mode, which qr.Auto
+// picks for a key URI after trying the numeric and alphanumeric modes.
+func BenchmarkQREncodeUnicode(b *testing.B) {
+	for b.Loop() {
+		if _, err := qr.Encode(testURI, qr.M, qr.Unicode); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkQREncodeLevelL measures qr.Encode at error correction level L,
+// which fits testURI in version 6 (41 modules) instead of version 7 (45
+// modules) at level M.
+func BenchmarkQREncodeLevelL(b *testing.B) {
+	for b.Loop() {
+		if _, err := qr.Encode(testURI, qr.L, qr.Auto); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func formatRedacted(f fmt.State, verb rune, text string) {
 
 // validID reports whether id is 1 to maxIDLen characters from A-Z, a-z, 0-9,
 // '.', '_' and '-'.
-func validID(id string) bool {
+func validID[T string | []byte](id T) bool {
 	if len(id) == 0 || len(id) > maxIDLen {
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -122,7 +123,8 @@ func (r *Ring) Seal(rand io.Reader, plaintext, ad []byte) ([]byte, error) {
 	aead := r.aeads[r.primaryID]
 	// The ciphertext is appended after the nonce. The nonce lies within
 	// len(sealed), so it does not overlap the space Seal writes to.
-	return aead.Seal(sealed, nonce, plaintext, additionalData(sealed[:headerSize], ad)), nil
+	fullAD := appendAdditionalData(make([]byte, 0, headerSize+len(ad)), sealed[:headerSize], ad)
+	return aead.Seal(sealed, nonce, plaintext, fullAD), nil
 }
 
 // Open decrypts a value made by Seal with a key of the ring and the same
@@ -130,17 +132,32 @@ func (r *Ring) Seal(rand io.Reader, plaintext, ad []byte) ([]byte, error) {
 // in the header is not in the ring, and an error wrapping ErrInvalid for any
 // other failure. On error the returned plaintext is always nil.
 func (r *Ring) Open(sealed, ad []byte) ([]byte, error) {
-	id, headerSize, err := parseHeader(sealed)
+	return r.AppendOpen(nil, sealed, ad)
+}
+
+// AppendOpen decrypts like [Ring.Open] and appends the plaintext to dst.
+// When dst has room for the plaintext, AppendOpen does not allocate once
+// its buffer pool is warm, and ad does not escape to the heap. On error it
+// returns nil, and the spare capacity of dst may have been overwritten.
+func (r *Ring) AppendOpen(dst, sealed, ad []byte) ([]byte, error) {
+	id, headerSize, err := parseHeaderBytes(sealed)
 	if err != nil {
 		return nil, err
 	}
-	aead, ok := r.aeads[id]
+	// The conversion in the index expression does not allocate.
+	aead, ok := r.aeads[string(id)]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (the ring has %s)", ErrUnknownKey, id, quoteAll(r.ids))
 	}
 	nonce := sealed[headerSize : headerSize+nonceSize]
 	ciphertext := sealed[headerSize+nonceSize:]
-	plaintext, err := aead.Open(nil, nonce, ciphertext, additionalData(sealed[:headerSize], ad))
+	scratch := adPool.Get().(*[]byte)
+	fullAD := appendAdditionalData((*scratch)[:0], sealed[:headerSize], ad)
+	plaintext, err := aead.Open(dst, nonce, ciphertext, fullAD)
+	if cap(fullAD) <= maxPooledAD {
+		*scratch = fullAD[:0]
+		adPool.Put(scratch)
+	}
 	if err != nil {
 		// Tampering, other additional data and another key with the
 		// same id are indistinguishable here.
@@ -148,6 +165,19 @@ func (r *Ring) Open(sealed, ad []byte) ([]byte, error) {
 	}
 	return plaintext, nil
 }
+
+// adPool holds buffers for the additional data that Open passes to the
+// AEAD. The AEAD is an interface, so a buffer passed to it escapes to the
+// heap, and pooling it keeps Open free of allocations. Additional data is
+// not secret.
+var adPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 512)
+	return &b
+}}
+
+// maxPooledAD is the largest buffer that Open puts back into adPool, so
+// that one call with long additional data does not pin its buffer.
+const maxPooledAD = 4096
 
 // KeyID returns the key id in the header of sealed without decrypting it.
 // It returns an error wrapping ErrInvalid if the header is malformed or
@@ -208,29 +238,38 @@ func appendHeader(dst []byte, id string) []byte {
 // parseHeader returns the key id in the header of sealed and the header size.
 // It checks that sealed is long enough for the header, a nonce and a tag.
 func parseHeader(sealed []byte) (id string, headerSize int, err error) {
+	idBytes, headerSize, err := parseHeaderBytes(sealed)
+	if err != nil {
+		return "", 0, err
+	}
+	return string(idBytes), headerSize, nil
+}
+
+// parseHeaderBytes is parseHeader with the id as a subslice of sealed, so
+// that it does not allocate.
+func parseHeaderBytes(sealed []byte) (id []byte, headerSize int, err error) {
 	if len(sealed) < minHeaderSize {
-		return "", 0, fmt.Errorf("%w: %d bytes is shorter than the %d-byte header", ErrInvalid, len(sealed), minHeaderSize)
+		return nil, 0, fmt.Errorf("%w: %d bytes is shorter than the %d-byte header", ErrInvalid, len(sealed), minHeaderSize)
 	}
 	if sealed[0] != version {
-		return "", 0, fmt.Errorf("%w: unsupported format version %d, want %d", ErrInvalid, sealed[0], version)
+		return nil, 0, fmt.Errorf("%w: unsupported format version %d, want %d", ErrInvalid, sealed[0], version)
 	}
 	headerSize = minHeaderSize + int(sealed[1])
 	if len(sealed) < headerSize+nonceSize+tagSize {
-		return "", 0, fmt.Errorf("%w: %d bytes is too short for a %d-byte header, nonce and tag", ErrInvalid, len(sealed), headerSize)
+		return nil, 0, fmt.Errorf("%w: %d bytes is too short for a %d-byte header, nonce and tag", ErrInvalid, len(sealed), headerSize)
 	}
-	id = string(sealed[minHeaderSize:headerSize])
+	id = sealed[minHeaderSize:headerSize]
 	if !validID(id) {
-		return "", 0, fmt.Errorf("%w: invalid key id in header (%d bytes)", ErrInvalid, len(id))
+		return nil, 0, fmt.Errorf("%w: invalid key id in header (%d bytes)", ErrInvalid, len(id))
 	}
 	return id, headerSize, nil
 }
 
-// additionalData returns the AEAD additional data: the header followed by
-// the caller's additional data.
-func additionalData(header, ad []byte) []byte {
-	out := make([]byte, 0, len(header)+len(ad))
-	out = append(out, header...)
-	return append(out, ad...)
+// appendAdditionalData appends the AEAD additional data to dst: the header
+// followed by the caller's additional data.
+func appendAdditionalData(dst, header, ad []byte) []byte {
+	dst = append(dst, header...)
+	return append(dst, ad...)
 }
 
 func quoteAll(ids []string) string {

@@ -586,3 +586,46 @@ func TestRingConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendOpen(t *testing.T) {
+	r := mustRing(t, testKey("k1", 1))
+	ad := userAD("alice")
+	plaintext := []byte("JBSWY3DPEHPK3PXP")
+	sealed := mustSeal(t, r, plaintext, ad)
+
+	dst := make([]byte, 3, 64)
+	copy(dst, "pre")
+	got, err := r.AppendOpen(dst, sealed, ad)
+	if err != nil {
+		t.Fatalf("AppendOpen: %v", err)
+	}
+	if want := "pre" + string(plaintext); string(got) != want {
+		t.Errorf("AppendOpen = %q, want %q", got, want)
+	}
+	if &got[0] != &dst[0] {
+		t.Errorf("AppendOpen allocated although dst had room")
+	}
+
+	got, err = r.AppendOpen(dst[:0], sealed, userAD("bob"))
+	if !errors.Is(err, ErrInvalid) || got != nil {
+		t.Errorf("AppendOpen(other ad) = %q, %v; want nil, ErrInvalid", got, err)
+	}
+}
+
+func TestAppendOpenAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	r := mustRing(t, testKey("k1", 1))
+	ad := userAD("alice")
+	sealed := mustSeal(t, r, []byte("JBSWY3DPEHPK3PXP"), ad)
+	var buf [64]byte
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := r.AppendOpen(buf[:0], sealed, ad); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("AppendOpen allocs = %v, want 0", allocs)
+	}
+}
