@@ -688,7 +688,9 @@ func TestAttackBeginFailsClosed(t *testing.T) {
 	}
 }
 
-func TestAttackClearFailuresErrorLocks(t *testing.T) {
+// TestAttackStoreErrorAfterRightCode fails the store write of a right
+// code after four wrong ones: the attempt must not lock the account.
+func TestAttackStoreErrorAfterRightCode(t *testing.T) {
 	failing := twofactortest.NewFailingStore(memstore.New())
 	kit := attackKit(t, twofactor.Config{Store: failing})
 	key := kit.Enroll(t, "u1")
@@ -697,10 +699,10 @@ func TestAttackClearFailuresErrorLocks(t *testing.T) {
 	for range 4 {
 		submit(t, kit, id, wrong)
 	}
-	failing.Fail(nil, "ClearFailures")
+	failing.Fail(nil, "AcceptStep")
 	res, err := kit.Manager.Submit(t.Context(), id, twofactortest.Code(t, key, kit.Clock.Now()))
 	if err == nil || res.Succeeded() {
-		t.Fatalf("Submit with ClearFailures failing = %+v, %v, want an error", res, err)
+		t.Fatalf("Submit with AcceptStep failing = %+v, %v, want an error", res, err)
 	}
 	failing.Heal()
 	if locked, _ := kit.Manager.Locked(t.Context(), "u1"); locked {
@@ -911,7 +913,7 @@ func TestAttackErrorsHideInput(t *testing.T) {
 	failing := twofactortest.NewFailingStore(memstore.New())
 	kit := attackKit(t, twofactor.Config{Store: failing})
 	key := kit.Enroll(t, "u1")
-	methods := []string{"GetChallenge", "GetAccount", "GetEnrollment", "ReserveAttempt", "AcceptStep", "ClearFailures", "UpdateChallenge"}
+	methods := []string{"GetChallenge", "ReserveAttempt", "AcceptStep", "UpdateChallenge"}
 	for _, method := range methods {
 		// A fresh step each time, because a failure after AcceptStep spends
 		// the code.

@@ -200,7 +200,9 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // The time limit is checked first and a locked account second, so neither
 // checks the code. The code is checked only after an attempt is reserved
 // on the account, so concurrent submissions never check more codes than the
-// attempt limit allows.
+// attempt limit allows. A right code clears the account's failures in the
+// same store operation that records its use. A code that was already
+// accepted once counts as a wrong code.
 func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ...SubmitOption) (Result, error) {
 	now := m.now()
 
@@ -225,29 +227,22 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		return m.timeOut(ctx, c)
 	}
 
-	// A lock, or an unlock since the challenge began, ends it.
-	acct, err := m.store.GetAccount(ctx, c.UserID)
-	if err != nil {
-		return Result{}, fmt.Errorf("twofactor: reading the account of user %q failed: %w", c.UserID, err)
-	}
-	if acct.Failures >= m.maxAttempts || acct.Generation != c.Generation {
+	// Reserve an attempt before any code is checked. The same store call
+	// loads the enrollment, and refuses a locked account.
+	acct, enrollment, err := m.store.ReserveAttempt(ctx, c.UserID, m.maxAttempts)
+	switch {
+	case errors.Is(err, ErrAttemptLimit):
 		return m.lockChallenge(ctx, c, false)
-	}
-	enrollment, err := m.store.GetEnrollment(ctx, c.UserID)
-	if errors.Is(err, ErrNotFound) {
+	case errors.Is(err, ErrNotFound):
 		return Result{}, ErrNotEnrolled
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", c.UserID, err)
+	case err != nil:
+		return Result{}, fmt.Errorf("twofactor: counting an attempt of user %q failed: %w", c.UserID, err)
 	}
 
-	// Reserve an attempt before any code is checked.
-	failures, err := m.store.ReserveAttempt(ctx, c.UserID, m.maxAttempts)
-	if errors.Is(err, ErrAttemptLimit) {
+	// An unlock since the challenge began ended it.
+	if acct.Generation != c.Generation {
+		m.releaseAttempt(ctx, c.UserID)
 		return m.lockChallenge(ctx, c, false)
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("twofactor: counting an attempt of user %q failed: %w", c.UserID, err)
 	}
 
 	// Check the code. Only a definite result keeps the attempt counted.
@@ -257,7 +252,7 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		return Result{}, err
 	}
 	if !accepted {
-		return m.reject(ctx, c, failures)
+		return m.reject(ctx, c, acct.Failures)
 	}
 	return m.succeed(ctx, c, acct, backup, opts)
 }
@@ -297,12 +292,6 @@ func (m *Manager) releaseAttempt(ctx context.Context, userID string) {
 }
 
 func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup bool, opts []SubmitOption) (Result, error) {
-	if err := m.store.ClearFailures(ctx, c.UserID); err != nil {
-		// The code was right, so its attempt must not move the account
-		// toward the lock.
-		m.releaseAttempt(ctx, c.UserID)
-		return Result{}, fmt.Errorf("twofactor: clearing the failures of user %q failed: %w", c.UserID, err)
-	}
 	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateSucceeded)
 	if errors.Is(err, ErrConflict) {
 		return Result{}, ErrChallengeClosed

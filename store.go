@@ -78,9 +78,11 @@ type EnrollmentStore interface {
 	DeleteEnrollment(ctx context.Context, userID string) error
 
 	// AcceptStep atomically records step as the user's last accepted time
-	// step when it is greater than the one stored, and returns ErrStepUsed
-	// otherwise. It returns ErrNotFound when the user is not enrolled. Of
-	// many concurrent calls with the same step, exactly one succeeds.
+	// step when it is greater than the one stored, and sets the user's
+	// failure count to zero in the same step, because a right code clears
+	// the count. It returns ErrStepUsed, changing nothing, when step is not
+	// greater, and ErrNotFound when the user is not enrolled. Of many
+	// concurrent calls with the same step, exactly one succeeds.
 	AcceptStep(ctx context.Context, userID string, step int64) error
 
 	// ListEnrollments returns up to limit enrollments whose user ID sorts
@@ -98,20 +100,22 @@ type EnrollmentStore interface {
 // decides the lockout. An account that has no record has no failures.
 type AttemptStore interface {
 	// ReserveAttempt atomically adds one to the user's failure count and
-	// returns the new count, unless the count is already max or more, in
-	// which case it changes nothing and returns the count with
-	// ErrAttemptLimit. The library reserves an attempt before it checks a
-	// code, so that concurrent submissions can never check more codes than
-	// the limit, and clears the count when the code is right.
-	ReserveAttempt(ctx context.Context, userID string, max int) (int, error)
+	// returns the account after the change together with the user's
+	// enrollment, which the code check needs. When the count is already
+	// max or more it changes nothing and returns the account with
+	// ErrAttemptLimit. When the user is not enrolled it changes nothing
+	// and returns ErrNotFound.
+	//
+	// The library reserves an attempt before it checks a code, so that
+	// concurrent submissions can never check more codes than the limit.
+	// AcceptStep and ConsumeBackupCode clear the count when the code is
+	// right.
+	ReserveAttempt(ctx context.Context, userID string, max int) (Account, Enrollment, error)
 
 	// ReleaseAttempt atomically subtracts one from the user's failure
 	// count unless it is zero. The library calls it when a reserved
 	// attempt's code could not be judged because of a failure.
 	ReleaseAttempt(ctx context.Context, userID string) error
-
-	// ClearFailures sets the user's failure count to zero.
-	ClearFailures(ctx context.Context, userID string) error
 
 	// GetAccount returns the user's account state. A user without a record
 	// gets the zero Account and a nil error.
@@ -149,9 +153,10 @@ type BackupCodeStore interface {
 	PutBackupCode(ctx context.Context, c BackupCode) error
 
 	// ConsumeBackupCode atomically deletes and returns the user's backup
-	// code if its Hash equals hash and it expires after now. Otherwise it
-	// returns ErrNotFound and leaves the code in place. Of many concurrent
-	// calls with the right hash, exactly one succeeds.
+	// code if its Hash equals hash and it expires after now, and sets the
+	// user's failure count to zero in the same step. Otherwise it returns
+	// ErrNotFound and changes nothing. Of many concurrent calls with the
+	// right hash, exactly one succeeds.
 	ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (BackupCode, error)
 
 	// DeleteBackupCode deletes the user's backup code. Deleting what does

@@ -4,7 +4,7 @@
 //
 // The cookie is HttpOnly, Secure unless [Options.Insecure] is set,
 // SameSite=Lax by default, and expires with the token, so that a browser
-// forgets it when the server would refuse it anyway.
+// deletes it when the server would reject it anyway.
 package devicecookie
 
 import (
@@ -60,7 +60,10 @@ func (o Options) cookie(value string) *http.Cookie {
 }
 
 // Set adds the cookie with a device token from
-// twofactor.Result.DeviceToken, expiring at expires.
+// twofactor.Result.DeviceToken, expiring at expires, which is
+// twofactor.Result.DeviceExpires. The cookie's Max-Age is counted from
+// time.Now, so a Manager on a test clock far from the wall clock gives a
+// cookie that has already expired.
 func Set(w http.ResponseWriter, token string, expires time.Time, o Options) {
 	c := o.cookie(token)
 	c.Expires = expires.UTC()
@@ -79,7 +82,7 @@ func Read(r *http.Request, o Options) string {
 	return c.Value
 }
 
-// Clear tells the browser to delete the cookie, for example when the user
+// Clear asks the browser to delete the cookie, for example when the user
 // revokes the device or signs out everywhere.
 func Clear(w http.ResponseWriter, o Options) {
 	c := o.cookie("")

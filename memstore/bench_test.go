@@ -211,7 +211,7 @@ func (fx *fixture) checkSealing() error {
 	if _, err := fx.manager.Submit(ctx, d.Challenge.ID, "12345"); err != nil {
 		return fmt.Errorf("submitting to the fixture failed; did the sealing in secret.go change? %w", err)
 	}
-	return fx.store.ClearFailures(ctx, userID(0))
+	return fx.store.ReleaseAttempt(ctx, userID(0))
 }
 
 // submission is one call of Submit prepared ahead of the timed loop.
@@ -685,7 +685,14 @@ func TestRecordTimes(t *testing.T) {
 func TestRecordNeverUnlocked(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
-	if _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
+	now := time.Date(2026, time.March, 2, 9, 0, 0, 0, time.UTC)
+	if err := s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "u", Secret: []byte("x"), ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ConfirmSetup(ctx, "u", "s", 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
 		t.Fatal(err)
 	}
 	a, err := s.GetAccount(ctx, "u")
@@ -726,7 +733,7 @@ func TestRecordSecretShared(t *testing.T) {
 				}
 			}
 			enroll(tc.first)
-			if _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
+			if _, _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
 				t.Fatal(err)
 			}
 			before, err := s.GetEnrollment(ctx, "u")

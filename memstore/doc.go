@@ -2,7 +2,7 @@
 // implementation of the store contract.
 //
 // It suits tests, examples and a login service that runs as a single
-// process. Its records live as long as the process: a restart forgets every
+// process. Its records live as long as the process: a restart loses every
 // enrollment, lockout and trusted device. A deployment of several instances
 // needs a shared store such as postgresstore or redisstore.
 //

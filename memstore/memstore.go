@@ -274,6 +274,7 @@ func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error
 		return twofactor.ErrStepUsed
 	}
 	u.lastStep = step
+	u.failures = 0
 	return nil
 }
 
@@ -321,21 +322,21 @@ func (s *Store) ReplaceSecret(ctx context.Context, userID string, oldSecret, new
 	return nil
 }
 
-// ReserveAttempt implements [twofactor.AttemptStore].
-func (s *Store) ReserveAttempt(ctx context.Context, userID string, max int) (int, error) {
+// ReserveAttempt implements [twofactor.AttemptStore]. The enrollment's
+// Secret is the store's own slice, as GetEnrollment returns it.
+func (s *Store) ReserveAttempt(ctx context.Context, userID string, max int) (twofactor.Account, twofactor.Enrollment, error) {
 	sh := s.shard(userID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	failures := 0
-	if u, ok := sh.users[userID]; ok {
-		failures = u.failures
+	u, ok := sh.enrolled(userID)
+	if !ok {
+		return twofactor.Account{}, twofactor.Enrollment{}, twofactor.ErrNotFound
 	}
-	if failures >= max {
-		return failures, twofactor.ErrAttemptLimit
+	if u.failures >= max {
+		return u.account(), twofactor.Enrollment{}, twofactor.ErrAttemptLimit
 	}
-	u := sh.user(userID)
 	u.failures++
-	return u.failures, nil
+	return u.account(), u.enrollment(userID), nil
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].
@@ -345,18 +346,6 @@ func (s *Store) ReleaseAttempt(ctx context.Context, userID string) error {
 	defer sh.mu.Unlock()
 	if u, ok := sh.users[userID]; ok && u.failures > 0 {
 		u.failures--
-		sh.deleteIfUnused(userID)
-	}
-	return nil
-}
-
-// ClearFailures implements [twofactor.AttemptStore].
-func (s *Store) ClearFailures(ctx context.Context, userID string) error {
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if u, ok := sh.users[userID]; ok && u.failures != 0 {
-		u.failures = 0
 		sh.deleteIfUnused(userID)
 	}
 	return nil
@@ -461,6 +450,10 @@ func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byt
 		return twofactor.BackupCode{}, twofactor.ErrNotFound
 	}
 	delete(sh.backupCodes, userID)
+	if u, ok := sh.users[userID]; ok && u.failures != 0 {
+		u.failures = 0
+		sh.deleteIfUnused(userID)
+	}
 	return c, nil
 }
 

@@ -10,49 +10,83 @@ import (
 	"github.com/twofactor-go/twofactor"
 )
 
-// ReserveAttempt implements [twofactor.AttemptStore]. One statement either
-// inserts the account with one failure or adds one to the count while it
-// is below limit. ON CONFLICT DO UPDATE locks the row and checks its latest
-// version, so concurrent calls never count past the limit.
+// reserveAttemptSQL reads the enrollment and, only when there is one and
+// the limit $2 is positive, inserts the account with one failure or adds
+// one to its count while the count is below $2. The result has one row
+// when the user is enrolled and none otherwise. Its columns are whether
+// an attempt was reserved, the account, and the enrollment.
 //
-// When the count is at the limit, the statement changes nothing and also
-// returns the count as of its start, because RETURNING yields only updated
-// rows. That count can be older than the version the update checked, so
-// the reported count is the larger of it and limit: the update saw at
-// least limit failures.
-func (s *Store) ReserveAttempt(ctx context.Context, userID string, limit int) (int, error) {
-	if limit <= 0 {
-		acct, err := s.GetAccount(ctx, userID)
-		if err != nil {
-			return 0, err
-		}
-		return acct.Failures, twofactor.ErrAttemptLimit
-	}
+// The reserved CTE is the only write. ON CONFLICT DO UPDATE waits for the
+// row lock and checks its WHERE on the row's latest version, even one
+// committed after the statement began, so concurrent calls add one at a
+// time and never count past the limit. A concurrent first insert makes
+// the other inserts wait and take the update path. Every other read sees
+// the database as of the statement's start.
+const reserveAttemptSQL = `
+	WITH enrollment AS (
+		SELECT ` + enrollmentColumns + `
+		FROM {schema}.enrollments WHERE user_id = $1
+	), reserved AS (
+		INSERT INTO {schema}.accounts AS a (user_id, failures)
+		SELECT user_id, 1 FROM enrollment WHERE $2 > 0
+		ON CONFLICT (user_id) DO UPDATE SET failures = a.failures + 1
+		WHERE a.failures < $2
+		RETURNING failures, generation, unlocked_at, reset_required
+	)
+	SELECT r.failures IS NOT NULL,
+	       COALESCE(r.failures, c.failures, 0),
+	       COALESCE(r.generation, c.generation, 0),
+	       CASE WHEN r.failures IS NULL THEN c.unlocked_at ELSE r.unlocked_at END,
+	       COALESCE(r.reset_required, c.reset_required, false),
+	       e.user_id, e.secret, e.algorithm, e.digits, e.period, e.last_step, e.confirmed_at
+	FROM enrollment e
+	LEFT JOIN reserved r ON true
+	LEFT JOIN {schema}.accounts c ON c.user_id = $1`
+
+// ReserveAttempt implements [twofactor.AttemptStore] in one statement,
+// reserveAttemptSQL, which returns the account after the change from the
+// row that it wrote.
+//
+// When the count is at the limit, nothing is written and the account is
+// the one as of the statement's start. That version can be older than the
+// one the update checked, so the reported count is the larger of its count
+// and limit: the update saw at least limit failures.
+//
+// NOTE: the enrollment is also the one as of the statement's start. A
+// concurrent AcceptStep can have raised LastStep since, and a concurrent
+// DeleteEnrollment can have deleted it, after which the reserved attempt
+// still counts. AcceptStep checks the stored row again, so neither a stale
+// LastStep nor a deleted enrollment lets a code through.
+func (s *Store) ReserveAttempt(ctx context.Context, userID string, limit int) (twofactor.Account, twofactor.Enrollment, error) {
 	// The failures column is an integer, and no count can pass it.
 	limit = min(limit, math.MaxInt32)
 
-	var reserved, current *int
-	err := s.pool.QueryRow(ctx, s.sql(`
-		WITH reserved AS (
-			INSERT INTO {schema}.accounts AS a (user_id, failures) VALUES ($1, 1)
-			ON CONFLICT (user_id) DO UPDATE SET failures = a.failures + 1
-			WHERE a.failures < $2
-			RETURNING a.failures
-		)
-		SELECT (SELECT failures FROM reserved),
-		       (SELECT failures FROM {schema}.accounts WHERE user_id = $1)`),
-		userID, limit).Scan(&reserved, &current)
+	var (
+		reserved   bool
+		a          twofactor.Account
+		unlockedAt *time.Time
+		e          twofactor.Enrollment
+	)
+	dest := append([]any{&reserved, &a.Failures, &a.Generation, &unlockedAt, &a.ResetRequired}, enrollmentFields(&e)...)
+	err := s.pool.QueryRow(ctx, s.sql(reserveAttemptSQL), userID, limit).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return twofactor.Account{}, twofactor.Enrollment{}, twofactor.ErrNotFound
+	}
 	if err != nil {
-		return 0, failed(err, "reserving an attempt of user %q", userID)
+		return twofactor.Account{}, twofactor.Enrollment{}, failed(err, "reserving an attempt of user %q", userID)
 	}
-	if reserved != nil {
-		return *reserved, nil
+	// A NULL unlocked_at, an account never unlocked, stays the zero time.
+	if unlockedAt != nil {
+		a.UnlockedAt = unlockedAt.UTC()
 	}
-	count := limit
-	if current != nil {
-		count = max(*current, limit)
+	if !reserved {
+		if limit > 0 {
+			a.Failures = max(a.Failures, limit)
+		}
+		return a, twofactor.Enrollment{}, twofactor.ErrAttemptLimit
 	}
-	return count, twofactor.ErrAttemptLimit
+	e.ConfirmedAt = e.ConfirmedAt.UTC()
+	return a, e, nil
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].
@@ -62,17 +96,6 @@ func (s *Store) ReleaseAttempt(ctx context.Context, userID string) error {
 		WHERE user_id = $1 AND failures > 0`), userID)
 	if err != nil {
 		return failed(err, "releasing an attempt of user %q", userID)
-	}
-	return nil
-}
-
-// ClearFailures implements [twofactor.AttemptStore].
-func (s *Store) ClearFailures(ctx context.Context, userID string) error {
-	_, err := s.pool.Exec(ctx, s.sql(`
-		UPDATE {schema}.accounts SET failures = 0
-		WHERE user_id = $1 AND failures <> 0`), userID)
-	if err != nil {
-		return failed(err, "clearing the failures of user %q", userID)
 	}
 	return nil
 }

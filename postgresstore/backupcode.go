@@ -26,6 +26,8 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 
 // ConsumeBackupCode implements [twofactor.BackupCodeStore]. The DELETE
 // takes the row lock, so of concurrent calls only the first finds the row.
+// The accounts UPDATE of the same statement runs only when the DELETE
+// returned a row, and sets the user's failure count to zero.
 //
 // The server compares the hashes with a plain bytea equality, which is not
 // constant-time. The hash is an HMAC under a key that the store never
@@ -33,9 +35,15 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
 	c := twofactor.BackupCode{UserID: userID}
 	err := s.pool.QueryRow(ctx, s.sql(`
-		DELETE FROM {schema}.backup_codes
-		WHERE user_id = $1 AND hash = $2 AND expires_at > $3
-		RETURNING hash, issued_by, created_at, expires_at`), userID, bytea(hash), now).
+		WITH consumed AS (
+			DELETE FROM {schema}.backup_codes
+			WHERE user_id = $1 AND hash = $2 AND expires_at > $3
+			RETURNING hash, issued_by, created_at, expires_at
+		), cleared AS (
+			UPDATE {schema}.accounts SET failures = 0
+			WHERE user_id = $1 AND failures <> 0 AND EXISTS (SELECT FROM consumed)
+		)
+		SELECT hash, issued_by, created_at, expires_at FROM consumed`), userID, bytea(hash), now).
 		Scan(&c.Hash, &c.IssuedBy, &c.CreatedAt, &c.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return twofactor.BackupCode{}, twofactor.ErrNotFound

@@ -31,7 +31,7 @@ func TestDeleteExpired(t *testing.T) {
 	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d2", UserID: "u1", TokenHash: []byte("h2"), ExpiresAt: now.Add(time.Hour)}))
 	// Records without an expiry stay.
 	enroll(t, s, "u3")
-	_, err := s.ReserveAttempt(ctx, "u3", 5)
+	_, _, err := s.ReserveAttempt(ctx, "u3", 5)
 	must(t, "ReserveAttempt", err)
 
 	n, err := s.DeleteExpired(ctx, now)

@@ -26,18 +26,31 @@
 // # Atomicity
 //
 // Every method of [twofactor.Store] runs one SQL statement, so one round
-// trip, and none opens a transaction. The operations that the contract names atomic are
-// writes that PostgreSQL serializes with row locks: an INSERT ... ON
-// CONFLICT DO UPDATE for ReserveAttempt, with a WHERE on the count, and
-// for Unlock; an UPDATE ... WHERE for AcceptStep, ReleaseAttempt,
-// UpdateChallenge, ReplaceSecret and UseDevice; a DELETE ... RETURNING for
-// ConsumeBackupCode; and a data-modifying WITH that deletes the set-up and
-// upserts the enrollment for ConfirmSetup. Under READ COMMITTED, the
-// default isolation level, a write that waited for a row lock checks its
-// condition again on the row's latest version, so of concurrent calls only
-// the first finds the condition true. Where the contract distinguishes "not
-// found" from "changed", the same statement also reads whether the row
-// exists.
+// trip, and none opens a transaction. The operations that the contract
+// names atomic are writes that PostgreSQL serializes with row locks: an
+// INSERT ... ON CONFLICT DO UPDATE for ReserveAttempt, with a WHERE on the
+// count, and for Unlock; an UPDATE ... WHERE for AcceptStep,
+// ReleaseAttempt, UpdateChallenge, ReplaceSecret and UseDevice; a DELETE
+// ... RETURNING for ConsumeBackupCode; and a data-modifying WITH that
+// deletes the set-up and upserts the enrollment for ConfirmSetup.
+//
+// Some statements span two tables, and commit as one because each
+// statement runs in a transaction of its own. ReserveAttempt reads the
+// enrollment and writes the account only when the enrollment exists, and
+// returns both. AcceptStep and ConsumeBackupCode set the account's failure
+// count to zero in a second UPDATE of the same WITH, which runs only when
+// the first write returned a row.
+//
+// Under READ COMMITTED, the default isolation level, a write that waited
+// for a row lock checks its condition again on the row's latest version,
+// so of concurrent calls only the first finds the condition true. So
+// concurrent ReserveAttempt calls add one at a time up to the limit.
+// Reads see the database as of the statement's start, so the enrollment
+// that ReserveAttempt returns can miss a concurrent change. AcceptStep
+// checks the stored row again, so a stale LastStep never lets a used code
+// through. Where the contract distinguishes "not found" from "changed",
+// the same statement also reads whether the row exists.
+//
 // A server whose default isolation level is REPEATABLE READ or
 // SERIALIZABLE fails such a waiting call with a serialization error
 // instead, which the store returns as an error.

@@ -11,9 +11,14 @@ import (
 
 const enrollmentColumns = `user_id, secret, algorithm, digits, period, last_step, confirmed_at`
 
+// enrollmentFields returns the scan destinations of enrollmentColumns.
+func enrollmentFields(e *twofactor.Enrollment) []any {
+	return []any{&e.UserID, &e.Secret, &e.Algorithm, &e.Digits, &e.Period, &e.LastStep, &e.ConfirmedAt}
+}
+
 func scanEnrollment(row pgx.Row) (twofactor.Enrollment, error) {
 	var e twofactor.Enrollment
-	err := row.Scan(&e.UserID, &e.Secret, &e.Algorithm, &e.Digits, &e.Period, &e.LastStep, &e.ConfirmedAt)
+	err := row.Scan(enrollmentFields(&e)...)
 	e.ConfirmedAt = e.ConfirmedAt.UTC()
 	return e, err
 }
@@ -102,13 +107,15 @@ func (s *Store) DeleteEnrollment(ctx context.Context, userID string) error {
 
 // AcceptStep implements [twofactor.EnrollmentStore]. The conditional
 // UPDATE takes the row lock, so of concurrent calls with one step only the
-// first finds last_step smaller. The same statement reads whether the
-// user is enrolled, which distinguishes ErrStepUsed from ErrNotFound.
+// first finds last_step smaller. The accounts UPDATE of the same statement
+// runs only when the first one returned a row, and sets the user's
+// failure count to zero. The statement also reads whether the user is
+// enrolled, which distinguishes ErrStepUsed from ErrNotFound.
 //
-// NOTE: both parts see the database as of the statement's start. When the
+// NOTE: the reads see the database as of the statement's start. When the
 // enrollment is deleted while the call waits for the row lock, the call
-// returns ErrStepUsed rather than ErrNotFound; either way no step is
-// accepted.
+// returns ErrStepUsed rather than ErrNotFound. Either way it accepts no
+// step and clears no failure.
 func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error {
 	var accepted, enrolled bool
 	err := s.pool.QueryRow(ctx, s.sql(`
@@ -116,6 +123,9 @@ func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error
 			UPDATE {schema}.enrollments SET last_step = $2
 			WHERE user_id = $1 AND last_step < $2
 			RETURNING 1
+		), cleared AS (
+			UPDATE {schema}.accounts SET failures = 0
+			WHERE user_id = $1 AND failures <> 0 AND EXISTS (SELECT FROM accepted)
 		)
 		SELECT EXISTS (SELECT FROM accepted),
 		       EXISTS (SELECT FROM {schema}.enrollments WHERE user_id = $1)`),

@@ -272,16 +272,125 @@ func TestReserveAttemptNonPositiveLimit(t *testing.T) {
 	pool := newPool(t)
 	s := newStore(t, pool)
 	ctx := t.Context()
-	for _, limit := range []int{0, -1} {
-		n, err := s.ReserveAttempt(ctx, "u1", limit)
-		if !errors.Is(err, twofactor.ErrAttemptLimit) || n != 0 {
-			t.Errorf("ReserveAttempt(limit %d) = %d, %v, want 0, ErrAttemptLimit", limit, n, err)
+	enroll(t, s, "u1")
+	enroll(t, s, "u2")
+	_, _, err := s.ReserveAttempt(ctx, "u2", 5)
+	must(t, "ReserveAttempt u2", err)
+
+	tests := []struct {
+		user         string
+		limit        int
+		wantFailures int
+	}{
+		{"u1", 0, 0},
+		{"u1", -1, 0},
+		{"u2", 0, 1},
+		{"u2", -1, 1},
+	}
+	for _, tt := range tests {
+		a, _, err := s.ReserveAttempt(ctx, tt.user, tt.limit)
+		if !errors.Is(err, twofactor.ErrAttemptLimit) {
+			t.Errorf("ReserveAttempt(%q, limit %d) error = %v, want ErrAttemptLimit", tt.user, tt.limit, err)
 		}
+		if a.Failures != tt.wantFailures {
+			t.Errorf("ReserveAttempt(%q, limit %d) Failures = %d, want %d", tt.user, tt.limit, a.Failures, tt.wantFailures)
+		}
+	}
+	for _, tt := range tests {
+		a, err := s.GetAccount(ctx, tt.user)
+		must(t, "GetAccount", err)
+		if a.Failures != tt.wantFailures {
+			t.Errorf("GetAccount(%q) Failures = %d, want %d", tt.user, a.Failures, tt.wantFailures)
+		}
+	}
+}
+
+func TestReserveAttemptCreatesNoAccountUnenrolled(t *testing.T) {
+	pool := newPool(t)
+	schema := newSchema(t, pool)
+	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
+	ctx := t.Context()
+	must(t, "Migrate", s.Migrate(ctx))
+	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Fatalf("ReserveAttempt of an unenrolled user error = %v, want ErrNotFound", err)
+	}
+	var rows int
+	err := pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "accounts"}.Sanitize()).Scan(&rows)
+	must(t, "counting accounts", err)
+	if rows != 0 {
+		t.Errorf("accounts has %d rows after ReserveAttempt of an unenrolled user, want 0", rows)
+	}
+}
+
+// TestReserveAttemptAfterRowLock holds the account's row lock in a
+// transaction that raises the count to the limit, so that ReserveAttempt
+// starts while the stored count is below the limit and decides only after
+// the commit. It must see the committed count, reserve nothing, and report
+// at least the limit.
+func TestReserveAttemptAfterRowLock(t *testing.T) {
+	const limit = 5
+	pool := newPool(t)
+	schema := newSchema(t, pool)
+	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
+	ctx := t.Context()
+	must(t, "Migrate", s.Migrate(ctx))
+	enroll(t, s, "u1")
+	for range limit - 1 {
+		_, _, err := s.ReserveAttempt(ctx, "u1", limit)
+		must(t, "ReserveAttempt", err)
+	}
+
+	tx, err := pool.Begin(ctx)
+	must(t, "Begin", err)
+	defer tx.Rollback(ctx) // a no-op after Commit
+	var holder uint32
+	must(t, "reading the backend PID", tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&holder))
+	_, err = tx.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "accounts"}.Sanitize()+" SET failures = $1 WHERE user_id = 'u1'", limit)
+	must(t, "raising the count in the transaction", err)
+
+	type result struct {
+		account twofactor.Account
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, _, err := s.ReserveAttempt(ctx, "u1", limit)
+		done <- result{a, err}
+	}()
+	waitForBlockedBackend(t, pool, holder, func() bool { return len(done) > 0 })
+	must(t, "Commit", tx.Commit(ctx))
+
+	got := <-done
+	if !errors.Is(got.err, twofactor.ErrAttemptLimit) {
+		t.Errorf("ReserveAttempt after the commit error = %v, want ErrAttemptLimit", got.err)
+	}
+	if got.account.Failures != limit {
+		t.Errorf("ReserveAttempt after the commit Failures = %d, want %d", got.account.Failures, limit)
 	}
 	a, err := s.GetAccount(ctx, "u1")
 	must(t, "GetAccount", err)
-	if a != (twofactor.Account{}) {
-		t.Errorf("GetAccount = %+v, want zero", a)
+	if a.Failures != limit {
+		t.Errorf("GetAccount Failures = %d, want %d", a.Failures, limit)
+	}
+}
+
+// waitForBlockedBackend returns once some backend waits for a lock that
+// the backend holder holds. It fails the test when returned reports that
+// the call expected to wait has returned instead, or when the test's
+// context ends first.
+func waitForBlockedBackend(t *testing.T, pool *pgxpool.Pool, holder uint32, returned func() bool) {
+	t.Helper()
+	for {
+		if returned() {
+			t.Fatal("the call returned before it waited for the row lock")
+		}
+		var blocked bool
+		err := pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT FROM pg_stat_activity
+			WHERE $1 = ANY (pg_blocking_pids(pid)))`, int32(holder)).Scan(&blocked)
+		must(t, "reading the blocked backends", err)
+		if blocked {
+			return
+		}
 	}
 }
 
@@ -364,7 +473,7 @@ func TestClosedPoolFails(t *testing.T) {
 	must(t, "Migrate", s.Migrate(t.Context()))
 	pool.Close()
 	ctx := t.Context()
-	if _, err := s.ReserveAttempt(ctx, "u1", 5); err == nil || errors.Is(err, twofactor.ErrAttemptLimit) {
+	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); err == nil || errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("ReserveAttempt on a closed pool error = %v, want a store failure", err)
 	}
 	if err := s.AcceptStep(ctx, "u1", 1); err == nil || errors.Is(err, twofactor.ErrNotFound) {

@@ -18,8 +18,10 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 
 // ConsumeBackupCode implements [twofactor.BackupCodeStore]. The script
 // compares the hashes in time that does not depend on where they differ.
+// When it deletes the code it also clears the failure count, and creates
+// no account record for a user without one.
 func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
-	keys := []string{s.userKey(userID, "backup")}
+	keys := []string{s.userKey(userID, "backup"), s.userKey(userID, "account")}
 	r, found, err := s.runRecord(ctx, consumeBackupScript, keys, hash, micros(now))
 	if err != nil {
 		return twofactor.BackupCode{}, failed("ConsumeBackupCode", err)

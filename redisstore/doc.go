@@ -57,6 +57,12 @@
 // of it. Only a failure of ConfirmSetup's second command, which it returns
 // as an error, leaves an enrollment out of the set.
 //
+// The scripts that judge a code submission each work on several keys of
+// the user. [Store.ReserveAttempt] checks the enrollment, counts the
+// attempt and returns the account and the enrollment. [Store.AcceptStep]
+// and [Store.ConsumeBackupCode] clear the failure count in the script that
+// accepts the code, and write no account key for a user who has none.
+//
 // # Expiry
 //
 // Set-ups, challenges, backup codes and devices get a Redis TTL: the time

@@ -125,9 +125,12 @@ func (s *Store) unindex(ctx context.Context, userIDs []string) error {
 	return s.client.ZAdd(ctx, s.indexKey(), back...).Err()
 }
 
-// AcceptStep implements [twofactor.EnrollmentStore].
+// AcceptStep implements [twofactor.EnrollmentStore]. The script that
+// records the step also clears the failure count, and creates no account
+// record for a user without one.
 func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error {
-	status, err := s.runStatus(ctx, acceptStepScript, []string{s.userKey(userID, "enrollment")}, step)
+	keys := []string{s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
+	status, err := s.runStatus(ctx, acceptStepScript, keys, step)
 	if err != nil {
 		return failed("AcceptStep", err)
 	}

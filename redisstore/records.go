@@ -28,17 +28,31 @@ func parseRecordReply(reply any) (record, bool, error) {
 	if len(items)%2 != 1 {
 		return nil, false, fmt.Errorf("script reply has %d items, want an odd number", len(items))
 	}
+	r, err := parseFields(items[1:])
+	if err != nil {
+		return nil, false, err
+	}
+	return r, true, nil
+}
+
+// parseFields reads a flat list of field names and values, as HGETALL
+// returns it inside a script. A value that is not a string, such as the nil
+// of a missing field, is left out.
+func parseFields(items []any) (record, error) {
+	if len(items)%2 != 0 {
+		return nil, fmt.Errorf("record in script reply has %d items, want an even number", len(items))
+	}
 	r := make(record, len(items)/2)
-	for i := 1; i < len(items); i += 2 {
+	for i := 0; i < len(items); i += 2 {
 		name, ok := items[i].(string)
 		if !ok {
-			return nil, false, fmt.Errorf("unexpected field name %T in script reply", items[i])
+			return nil, fmt.Errorf("unexpected field name %T in script reply", items[i])
 		}
 		if value, ok := items[i+1].(string); ok {
 			r[name] = value
 		}
 	}
-	return r, true, nil
+	return r, nil
 }
 
 func (r record) str(field string) (string, error) {

@@ -84,6 +84,122 @@ func TestParseRecordReply(t *testing.T) {
 	}
 }
 
+func TestParseReserveReply(t *testing.T) {
+	account := []any{"failures", "2", "generation", "1"}
+	enrollment := []any{"secret", "sealed", "last_step", "7"}
+	tests := []struct {
+		name           string
+		reply          any
+		wantStatus     int64
+		wantAccount    record
+		wantEnrollment record
+		wantErr        string
+	}{
+		{"not enrolled", []any{int64(0)}, reserveNotEnrolled, nil, nil, ""},
+		{"at limit", []any{int64(1), account}, reserveAtLimit, record{"failures": "2", "generation": "1"}, nil, ""},
+		{"at limit without account", []any{int64(1), []any{}}, reserveAtLimit, record{}, nil, ""},
+		{"counted", []any{int64(2), account, enrollment}, reserveCounted,
+			record{"failures": "2", "generation": "1"}, record{"secret": "sealed", "last_step": "7"}, ""},
+		{"not a list", "OK", 0, nil, nil, "unexpected script reply string"},
+		{"empty list", []any{}, 0, nil, nil, "unexpected script reply"},
+		{"status not an integer", []any{"2"}, 0, nil, nil, "unexpected script status 2 of type string"},
+		{"unknown status", []any{int64(3), account, enrollment, enrollment}, 0, nil, nil, "unexpected script status 3"},
+		{"negative status", []any{int64(-1)}, 0, nil, nil, "unexpected script status -1"},
+		{"counted without enrollment", []any{int64(2), account}, 0, nil, nil, "status 2 has 2 items, want 3"},
+		{"not enrolled with account", []any{int64(0), account}, 0, nil, nil, "status 0 has 2 items, want 1"},
+		{"record not a list", []any{int64(1), "failures"}, 0, nil, nil, "unexpected record string"},
+		{"odd record", []any{int64(1), []any{"failures"}}, 0, nil, nil, "has 1 items, want an even number"},
+		{"field not a string", []any{int64(1), []any{int64(1), "2"}}, 0, nil, nil, "unexpected field name int64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseReserveReply(tt.reply)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error = %v", err)
+			}
+			if got.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d", got.status, tt.wantStatus)
+			}
+			if fmt.Sprint(got.account) != fmt.Sprint(tt.wantAccount) || (got.account == nil) != (tt.wantAccount == nil) {
+				t.Errorf("account = %#v, want %#v", got.account, tt.wantAccount)
+			}
+			if fmt.Sprint(got.enrollment) != fmt.Sprint(tt.wantEnrollment) || (got.enrollment == nil) != (tt.wantEnrollment == nil) {
+				t.Errorf("enrollment = %#v, want %#v", got.enrollment, tt.wantEnrollment)
+			}
+		})
+	}
+}
+
+// TestParseReserveReplyHidesValues checks that an error about a reply
+// does not quote its field values, which include the sealed secret.
+func TestParseReserveReplyHidesValues(t *testing.T) {
+	const secret = "sealed-secret-bytes"
+	replies := []any{
+		[]any{int64(2), []any{"failures", "1"}, []any{"secret", secret, "alg"}},
+		[]any{int64(1), []any{"secret", secret}, []any{"secret", secret}},
+		[]any{int64(2), []any{"failures", "1"}, secret},
+	}
+	for i, reply := range replies {
+		_, err := parseReserveReply(reply)
+		if err == nil {
+			t.Errorf("reply %d: no error", i)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("reply %d: error %q contains a field value", i, err)
+		}
+	}
+}
+
+// FuzzParseReserveReply checks that any reply of the shape that Redis can
+// return is parsed or rejected without a panic, and that a parsed reply
+// carries the records that its status promises.
+func FuzzParseReserveReply(f *testing.F) {
+	f.Add(int64(2), 4, 4, "failures", "1")
+	f.Add(int64(1), 2, 0, "generation", "x")
+	f.Add(int64(0), 0, 0, "", "")
+	f.Add(int64(5), 3, 1, "a", "b")
+	f.Fuzz(func(t *testing.T, status int64, accountLen, enrollmentLen int, name, value string) {
+		fields := func(n int) []any {
+			n = min(max(n, 0), 8)
+			items := make([]any, n)
+			for i := range items {
+				items[i] = name
+				if i%2 == 1 {
+					items[i] = value
+				}
+			}
+			return items
+		}
+		reply := []any{status}
+		if accountLen >= 0 {
+			reply = append(reply, fields(accountLen))
+		}
+		if enrollmentLen >= 0 {
+			reply = append(reply, fields(enrollmentLen))
+		}
+		got, err := parseReserveReply(reply)
+		if err != nil {
+			return
+		}
+		if got.status != status {
+			t.Errorf("status = %d, want %d", got.status, status)
+		}
+		if (got.account != nil) != (status >= reserveAtLimit) {
+			t.Errorf("status %d: account = %v", status, got.account)
+		}
+		if (got.enrollment != nil) != (status == reserveCounted) {
+			t.Errorf("status %d: enrollment = %v", status, got.enrollment)
+		}
+	})
+}
+
 // stored returns the record that Redis keeps for the HSET arguments pairs.
 func stored(pairs []any) record {
 	r := record{}

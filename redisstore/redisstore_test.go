@@ -84,7 +84,7 @@ func fillUser(t *testing.T, s *redisstore.Store, userID string) {
 	_, err := s.ConfirmSetup(ctx, userID, "s1", 1, base)
 	mustDo(t, "ConfirmSetup", err)
 	mustDo(t, "PutSetup", s.PutSetup(ctx, setup))
-	_, err = s.ReserveAttempt(ctx, userID, 5)
+	_, _, err = s.ReserveAttempt(ctx, userID, 5)
 	mustDo(t, "ReserveAttempt", err)
 	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: userID, Hash: []byte("h"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
 	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: userID, TokenHash: []byte{0xab, 0xcd}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
@@ -333,6 +333,43 @@ func userIDs(es []twofactor.Enrollment) string {
 	return fmt.Sprint(ids)
 }
 
+// TestNoAccountRecordCreated runs, in order, the calls that may change the
+// failure count of a user without an account record, and checks that
+// none of them creates one.
+func TestNoAccountRecordCreated(t *testing.T) {
+	client := newClient(t, redisAddr(t))
+	prefix := newPrefix(t, client)
+	s := newStore(t, client, prefix)
+	ctx := t.Context()
+	setup := twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("sealed"), Digits: 6, Period: 30, ExpiresAt: base.Add(time.Minute)}
+	code := twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	steps := []struct {
+		name    string
+		call    func() error
+		wantErr error
+	}{
+		{"ReserveAttempt before enrolling", func() error { _, _, err := s.ReserveAttempt(ctx, "u1", 5); return err }, twofactor.ErrNotFound},
+		{"PutSetup", func() error { return s.PutSetup(ctx, setup) }, nil},
+		{"ConfirmSetup", func() error { _, err := s.ConfirmSetup(ctx, "u1", "s1", 1, base); return err }, nil},
+		{"AcceptStep", func() error { return s.AcceptStep(ctx, "u1", 2) }, nil},
+		{"AcceptStep of a used step", func() error { return s.AcceptStep(ctx, "u1", 2) }, twofactor.ErrStepUsed},
+		{"PutBackupCode", func() error { return s.PutBackupCode(ctx, code) }, nil},
+		{"ConsumeBackupCode", func() error { _, err := s.ConsumeBackupCode(ctx, "u1", code.Hash, base); return err }, nil},
+	}
+	// base64url("u1") is "dTE".
+	account := prefix + ":{u:dTE}:account"
+	for _, step := range steps {
+		if err := step.call(); !errors.Is(err, step.wantErr) {
+			t.Fatalf("%s error = %v, want %v", step.name, err, step.wantErr)
+		}
+		n, err := client.Exists(ctx, account).Result()
+		mustDo(t, "EXISTS", err)
+		if n != 0 {
+			t.Errorf("after %s the account key exists, want no account record", step.name)
+		}
+	}
+}
+
 // deadAddr returns a loopback address on which nothing listens.
 func deadAddr(t *testing.T) string {
 	t.Helper()
@@ -363,9 +400,8 @@ func TestUnreachableServerFails(t *testing.T) {
 		{"AcceptStep", func() error { return s.AcceptStep(ctx, "u1", 1) }},
 		{"ListEnrollments", func() error { _, err := s.ListEnrollments(ctx, "", 10); return err }},
 		{"ReplaceSecret", func() error { return s.ReplaceSecret(ctx, "u1", nil, nil) }},
-		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(ctx, "u1", 5); return err }},
+		{"ReserveAttempt", func() error { _, _, err := s.ReserveAttempt(ctx, "u1", 5); return err }},
 		{"ReleaseAttempt", func() error { return s.ReleaseAttempt(ctx, "u1") }},
-		{"ClearFailures", func() error { return s.ClearFailures(ctx, "u1") }},
 		{"GetAccount", func() error { _, err := s.GetAccount(ctx, "u1"); return err }},
 		{"Unlock", func() error { return s.Unlock(ctx, "u1", base, false) }},
 		{"ClearResetRequired", func() error { return s.ClearResetRequired(ctx, "u1") }},
@@ -406,7 +442,7 @@ func TestCanceledContextFails(t *testing.T) {
 	s := newStore(t, client, newPrefix(t, client))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.ReserveAttempt(ctx, "u1", 5); !errors.Is(err, context.Canceled) {
+	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); !errors.Is(err, context.Canceled) {
 		t.Errorf("ReserveAttempt with a canceled context error = %v, want context.Canceled", err)
 	}
 	if _, err := s.GetEnrollment(ctx, "u1"); !errors.Is(err, context.Canceled) {

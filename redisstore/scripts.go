@@ -11,6 +11,7 @@ import "github.com/redis/go-redis/v9"
 //
 // A script that finds a record returns {1, field, value, ...}; one that
 // does not returns {0}. Scripts without a record return an integer status.
+// reserveScript, which returns two records, describes its own reply.
 
 // luaEqual compares two strings in time that depends only on their lengths,
 // so that the comparison of a hash or sealed secret leaks no prefix of it.
@@ -22,6 +23,18 @@ local function equal(a, b)
 		diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i)))
 	end
 	return diff == 0
+end
+`
+
+// luaClearFailures sets the failure count of an account to zero. It writes
+// nothing when the count is missing or already zero, so that it creates no
+// account record.
+const luaClearFailures = `
+local function clearFailures(account)
+	local failures = redis.call('HGET', account, 'failures')
+	if failures and failures ~= '0' then
+		redis.call('HSET', account, 'failures', 0)
+	end
 end
 `
 
@@ -53,14 +66,15 @@ return {1, 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
 	'last_step', ARGV[2], 'confirmed', ARGV[3]}
 `)
 
-// acceptStepScript records a later time step.
-// KEYS[1]: enrollment. ARGV[1]: step.
+// acceptStepScript records a later time step and clears the failure count.
+// KEYS[1]: enrollment, KEYS[2]: account. ARGV[1]: step.
 // Returns -1 without an enrollment, 0 for a used step, 1 when recorded.
-var acceptStepScript = redis.NewScript(`
+var acceptStepScript = redis.NewScript(luaClearFailures + `
 local last = redis.call('HGET', KEYS[1], 'last_step')
 if not last then return -1 end
 if tonumber(ARGV[1]) <= tonumber(last) then return 0 end
 redis.call('HSET', KEYS[1], 'last_step', ARGV[1])
+clearFailures(KEYS[2])
 return 1
 `)
 
@@ -75,13 +89,21 @@ redis.call('HSET', KEYS[1], 'secret', ARGV[2])
 return 1
 `)
 
-// reserveScript counts a failure unless the limit is reached.
-// KEYS[1]: account. ARGV[1]: limit.
-// Returns {count, 1} when counted and {count, 0} at the limit.
+// reserveScript counts a failure of an enrolled user unless the limit is
+// reached, and returns the records that the code check needs.
+// KEYS[1]: enrollment, KEYS[2]: account. ARGV[1]: limit.
+// Returns {0} without an enrollment, {1, account} at the limit and
+// {2, account, enrollment} when counted, where account is the account after
+// the call and each record is a flat list of fields and values.
 var reserveScript = redis.NewScript(`
-local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
-if failures >= tonumber(ARGV[1]) then return {failures, 0} end
-return {redis.call('HINCRBY', KEYS[1], 'failures', 1), 1}
+local enrollment = redis.call('HGETALL', KEYS[1])
+if #enrollment == 0 then return {0} end
+local failures = tonumber(redis.call('HGET', KEYS[2], 'failures') or '0')
+if failures >= tonumber(ARGV[1]) then
+	return {1, redis.call('HGETALL', KEYS[2])}
+end
+redis.call('HINCRBY', KEYS[2], 'failures', 1)
+return {2, redis.call('HGETALL', KEYS[2]), enrollment}
 `)
 
 // releaseScript gives back one counted failure.
@@ -121,14 +143,15 @@ return 1
 `)
 
 // consumeBackupScript deletes and returns an unexpired backup code with the
-// hash.
-// KEYS[1]: backup code. ARGV[1]: hash, ARGV[2]: now.
-var consumeBackupScript = redis.NewScript(luaEqual + `
+// hash, and clears the failure count.
+// KEYS[1]: backup code, KEYS[2]: account. ARGV[1]: hash, ARGV[2]: now.
+var consumeBackupScript = redis.NewScript(luaEqual + luaClearFailures + `
 local c = redis.call('HMGET', KEYS[1], 'hash', 'issued_by', 'created', 'expires')
 if not c[1] or tonumber(c[4]) <= tonumber(ARGV[2]) or not equal(c[1], ARGV[1]) then
 	return {0}
 end
 redis.call('DEL', KEYS[1])
+clearFailures(KEYS[2])
 return {1, 'hash', c[1], 'issued_by', c[2], 'created', c[3], 'expires', c[4]}
 `)
 

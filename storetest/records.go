@@ -24,21 +24,51 @@ func attemptCases() []Case {
 			},
 		},
 		{
+			Name: "ReserveAttemptNotEnrolled",
+			Rule: "ReserveAttempt returns ErrNotFound and counts nothing for a user without an enrollment",
+			Test: func(t *testing.T, s twofactor.Store) {
+				if _, _, err := s.ReserveAttempt(ctx(t), "nobody", 5); !errors.Is(err, twofactor.ErrNotFound) {
+					t.Errorf("ReserveAttempt(nobody) error = %v, want ErrNotFound", err)
+				}
+				if a, _ := s.GetAccount(ctx(t), "nobody"); a.Failures != 0 {
+					t.Errorf("Failures = %d after ReserveAttempt without an enrollment, want 0", a.Failures)
+				}
+			},
+		},
+		{
+			Name: "ReserveAttemptLoadsEnrollment",
+			Rule: "ReserveAttempt returns the account after the change and the user's enrollment",
+			Test: func(t *testing.T, s twofactor.Store) {
+				want := enroll(t, s, "u1", 7)
+				must(t, "Unlock", s.Unlock(ctx(t), "u1", base, true))
+				a, e, err := s.ReserveAttempt(ctx(t), "u1", 5)
+				must(t, "ReserveAttempt", err)
+				if a.Failures != 1 || a.Generation != 1 || !a.ResetRequired || !a.UnlockedAt.Equal(base) {
+					t.Errorf("account = %+v, want 1 failure, generation 1, reset required, unlocked at %v", a, base)
+				}
+				if e.UserID != "u1" || !bytes.Equal(e.Secret, want.Secret) || e.LastStep != 7 || e.Algorithm != want.Algorithm ||
+					e.Digits != want.Digits || e.Period != want.Period || !e.ConfirmedAt.Equal(want.ConfirmedAt) {
+					t.Errorf("enrollment = %+v, want %+v", e, want)
+				}
+			},
+		},
+		{
 			Name: "ReserveAttemptLimit",
 			Rule: "ReserveAttempt counts up to max and then returns ErrAttemptLimit without counting",
 			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 1)
 				for want := 1; want <= 3; want++ {
-					n, err := s.ReserveAttempt(ctx(t), "u1", 3)
+					a, _, err := s.ReserveAttempt(ctx(t), "u1", 3)
 					must(t, "ReserveAttempt", err)
-					if n != want {
-						t.Errorf("ReserveAttempt = %d, want %d", n, want)
+					if a.Failures != want {
+						t.Errorf("ReserveAttempt = %d failures, want %d", a.Failures, want)
 					}
 				}
-				n, err := s.ReserveAttempt(ctx(t), "u1", 3)
-				if !errors.Is(err, twofactor.ErrAttemptLimit) || n != 3 {
-					t.Errorf("ReserveAttempt past the limit = %d, %v, want 3, ErrAttemptLimit", n, err)
+				a, _, err := s.ReserveAttempt(ctx(t), "u1", 3)
+				if !errors.Is(err, twofactor.ErrAttemptLimit) || a.Failures != 3 {
+					t.Errorf("ReserveAttempt past the limit = %d, %v, want 3, ErrAttemptLimit", a.Failures, err)
 				}
-				a, err := s.GetAccount(ctx(t), "u1")
+				a, err = s.GetAccount(ctx(t), "u1")
 				must(t, "GetAccount", err)
 				if a.Failures != 3 {
 					t.Errorf("Failures = %d, want 3", a.Failures)
@@ -50,8 +80,9 @@ func attemptCases() []Case {
 			Rule: "concurrent ReserveAttempt calls never count past max",
 			Test: func(t *testing.T, s twofactor.Store) {
 				const max = 5
+				enroll(t, s, "u1", 1)
 				wins := countSuccesses(t, Concurrency, func() error {
-					_, err := s.ReserveAttempt(ctx(t), "u1", max)
+					_, _, err := s.ReserveAttempt(ctx(t), "u1", max)
 					return err
 				}, twofactor.ErrAttemptLimit)
 				if wins != max {
@@ -65,24 +96,26 @@ func attemptCases() []Case {
 			},
 		},
 		{
-			Name: "ReleaseAndClear",
-			Rule: "ReleaseAttempt subtracts one down to zero; ClearFailures sets zero; both are per user",
+			Name: "ReleaseAttempt",
+			Rule: "ReleaseAttempt subtracts one down to zero, per user",
 			Test: func(t *testing.T, s twofactor.Store) {
-				for range 3 {
-					_, err := s.ReserveAttempt(ctx(t), "u1", 5)
+				enroll(t, s, "u1", 1)
+				enroll(t, s, "u2", 1)
+				for range 2 {
+					_, _, err := s.ReserveAttempt(ctx(t), "u1", 5)
 					must(t, "ReserveAttempt", err)
 				}
-				_, err := s.ReserveAttempt(ctx(t), "u2", 5)
+				_, _, err := s.ReserveAttempt(ctx(t), "u2", 5)
 				must(t, "ReserveAttempt u2", err)
 				must(t, "ReleaseAttempt", s.ReleaseAttempt(ctx(t), "u1"))
-				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 2 {
-					t.Errorf("after release Failures = %d, want 2", a.Failures)
+				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 1 {
+					t.Errorf("after release Failures = %d, want 1", a.Failures)
 				}
-				must(t, "ClearFailures", s.ClearFailures(ctx(t), "u1"))
+				must(t, "ReleaseAttempt", s.ReleaseAttempt(ctx(t), "u1"))
 				must(t, "ReleaseAttempt at zero", s.ReleaseAttempt(ctx(t), "u1"))
 				must(t, "ReleaseAttempt unknown", s.ReleaseAttempt(ctx(t), "nobody"))
 				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 0 {
-					t.Errorf("after clear Failures = %d, want 0", a.Failures)
+					t.Errorf("after releasing everything Failures = %d, want 0", a.Failures)
 				}
 				if a, _ := s.GetAccount(ctx(t), "u2"); a.Failures != 1 {
 					t.Errorf("other user's Failures = %d, want 1", a.Failures)
@@ -90,11 +123,33 @@ func attemptCases() []Case {
 			},
 		},
 		{
+			Name: "AcceptStepClearsFailures",
+			Rule: "AcceptStep sets the failure count to zero when it accepts, and leaves it when it rejects",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 10)
+				for range 3 {
+					_, _, err := s.ReserveAttempt(ctx(t), "u1", 5)
+					must(t, "ReserveAttempt", err)
+				}
+				if err := s.AcceptStep(ctx(t), "u1", 10); !errors.Is(err, twofactor.ErrStepUsed) {
+					t.Fatalf("AcceptStep(10) error = %v, want ErrStepUsed", err)
+				}
+				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 3 {
+					t.Errorf("Failures after a rejected step = %d, want 3", a.Failures)
+				}
+				must(t, "AcceptStep", s.AcceptStep(ctx(t), "u1", 11))
+				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 0 {
+					t.Errorf("Failures after an accepted step = %d, want 0", a.Failures)
+				}
+			},
+		},
+		{
 			Name: "UnlockGeneration",
 			Rule: "Unlock clears failures, sets UnlockedAt and ResetRequired, and adds one to Generation",
 			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 1)
 				for range 5 {
-					_, err := s.ReserveAttempt(ctx(t), "u1", 5)
+					_, _, err := s.ReserveAttempt(ctx(t), "u1", 5)
 					must(t, "ReserveAttempt", err)
 				}
 				must(t, "Unlock", s.Unlock(ctx(t), "u1", base, true))
@@ -216,6 +271,29 @@ func backupCodeCases() []Case {
 				}
 				if _, err := s.ConsumeBackupCode(ctx(t), "u1", []byte("hash-1"), base); !errors.Is(err, twofactor.ErrNotFound) {
 					t.Errorf("second use error = %v, want ErrNotFound", err)
+				}
+			},
+		},
+		{
+			Name: "BackupCodeClearsFailures",
+			Rule: "ConsumeBackupCode sets the failure count to zero when it succeeds, and leaves it when it fails",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 1)
+				for range 3 {
+					_, _, err := s.ReserveAttempt(ctx(t), "u1", 5)
+					must(t, "ReserveAttempt", err)
+				}
+				must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", "h")))
+				if _, err := s.ConsumeBackupCode(ctx(t), "u1", []byte("wrong"), base); !errors.Is(err, twofactor.ErrNotFound) {
+					t.Fatalf("wrong hash error = %v, want ErrNotFound", err)
+				}
+				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 3 {
+					t.Errorf("Failures after a wrong backup code = %d, want 3", a.Failures)
+				}
+				_, err := s.ConsumeBackupCode(ctx(t), "u1", []byte("h"), base)
+				must(t, "ConsumeBackupCode", err)
+				if a, _ := s.GetAccount(ctx(t), "u1"); a.Failures != 0 {
+					t.Errorf("Failures after a backup code = %d, want 0", a.Failures)
 				}
 			},
 		},

@@ -9,7 +9,8 @@ import (
 	"github.com/twofactor-go/twofactor"
 )
 
-// ErrInjected is the error a [FailingStore] returns unless told otherwise.
+// ErrInjected is the error a [FailingStore] returns when no other error is
+// given.
 var ErrInjected = errors.New("twofactortest: injected store failure")
 
 // FailingStore wraps a store and makes chosen methods fail, to test how a
@@ -152,9 +153,9 @@ func (f *FailingStore) ReplaceSecret(ctx context.Context, userID string, oldSecr
 }
 
 // ReserveAttempt implements [twofactor.AttemptStore].
-func (f *FailingStore) ReserveAttempt(ctx context.Context, userID string, max int) (int, error) {
+func (f *FailingStore) ReserveAttempt(ctx context.Context, userID string, max int) (twofactor.Account, twofactor.Enrollment, error) {
 	if err := f.check("ReserveAttempt"); err != nil {
-		return 0, err
+		return twofactor.Account{}, twofactor.Enrollment{}, err
 	}
 	return f.Store.ReserveAttempt(ctx, userID, max)
 }
@@ -165,14 +166,6 @@ func (f *FailingStore) ReleaseAttempt(ctx context.Context, userID string) error 
 		return err
 	}
 	return f.Store.ReleaseAttempt(ctx, userID)
-}
-
-// ClearFailures implements [twofactor.AttemptStore].
-func (f *FailingStore) ClearFailures(ctx context.Context, userID string) error {
-	if err := f.check("ClearFailures"); err != nil {
-		return err
-	}
-	return f.Store.ClearFailures(ctx, userID)
 }
 
 // GetAccount implements [twofactor.AttemptStore].

@@ -8,7 +8,7 @@
 // calls fail, so a host can test its handling of store errors.
 //
 // Nothing here weakens the library. The Manager is built with the public
-// [twofactor.New] and runs every check it runs in production; the kit only
+// [twofactor.New] and runs every check it runs in production. The kit only
 // supplies the clock, the store and the codes. Production code has no
 // reason to import this package, and it imports package testing.
 package twofactortest
