@@ -4,10 +4,11 @@
 // and lockout, trusted browsers, backup codes and an administrator's
 // unlock.
 //
-// It is a development tool: it serves plain HTTP, keeps everything in
-// memory and stores TOTP secrets unencrypted. Run it from this directory:
+// It is a development tool: it serves plain HTTP, keeps users and sessions
+// in memory and stores TOTP secrets unencrypted. Run it from this
+// directory:
 //
-//	go run . [-addr 127.0.0.1:8080] [-demo-password PASSWORD] [-store memory]
+//	go run . [-addr 127.0.0.1:8080] [-demo-password PASSWORD] [-store memory|postgres|redis] [-dsn DSN]
 package main
 
 import (
