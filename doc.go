@@ -32,7 +32,7 @@
 // # Sign-in
 //
 // After the password check the host calls [Manager.Begin] with a [Login].
-// The [Decision] says whether the code step is skipped, and why: the user
+// The [Decision] reports whether the code step is skipped, and why: the user
 // is not enrolled, an agent or super-agent signed in through SSO, the
 // channel is exempt, or the device is trusted (see [Policy]). Otherwise it
 // carries a [Challenge], whose ID the host keeps in the session.

@@ -10,9 +10,9 @@ import (
 
 // FuzzChallenge drives the challenge state machine with a random sequence
 // of submissions, clock moves, new sign-ins and unlocks, and checks its
-// invariants after every step: no more wrong codes are checked than the
-// limit between two clears of the count, no code is accepted twice or
-// after a later one, a locked account accepts nothing, and a challenge
+// invariants after every step. Between two clears of the count, no more
+// wrong codes are checked than the limit. No code is accepted twice or
+// after a later one. A locked account accepts nothing, and a challenge
 // accepts nothing at or after its deadline.
 func FuzzChallenge(f *testing.F) {
 	f.Add([]byte{0, 1, 1, 1, 1, 1, 0, 3, 0})
