@@ -25,8 +25,10 @@
 //
 // # Atomicity
 //
-// Every method of [twofactor.Store] runs one SQL statement, so one round
-// trip, and none opens a transaction. The operations that the contract
+// Every method of [twofactor.Store] but DeleteEnrollment runs one SQL
+// statement, so one round trip, and opens no transaction. DeleteEnrollment
+// deletes the set-up and then the enrollment in one transaction, which
+// takes the row locks in the order ConfirmSetup takes them. The operations that the contract
 // names atomic are writes that PostgreSQL serializes with row locks: an
 // INSERT ... ON CONFLICT DO UPDATE for ReserveAttempt, with a WHERE on the
 // count, and for Unlock; an UPDATE ... WHERE for AcceptStep,

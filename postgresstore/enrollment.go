@@ -94,11 +94,19 @@ func (s *Store) ConfirmSetup(ctx context.Context, userID, setupID string, step i
 	return e, nil
 }
 
-// DeleteEnrollment implements [twofactor.EnrollmentStore].
+// DeleteEnrollment implements [twofactor.EnrollmentStore]. It runs two
+// statements in one transaction, set-up first, so that it takes its locks
+// in the order ConfirmSetup takes them, and so that the second statement's
+// snapshot sees an enrollment that a ConfirmSetup waiting on the set-up
+// row committed meanwhile.
 func (s *Store) DeleteEnrollment(ctx context.Context, userID string) error {
-	_, err := s.pool.Exec(ctx, s.sql(`
-		WITH setup AS (DELETE FROM {schema}.setups WHERE user_id = $1)
-		DELETE FROM {schema}.enrollments WHERE user_id = $1`), userID)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, s.sql(`DELETE FROM {schema}.setups WHERE user_id = $1`), userID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.sql(`DELETE FROM {schema}.enrollments WHERE user_id = $1`), userID)
+		return err
+	})
 	if err != nil {
 		return failed(err, "deleting the enrollment of user %q", userID)
 	}

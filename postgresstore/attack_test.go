@@ -1,0 +1,438 @@
+package postgresstore_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twofactor-go/twofactor"
+	"github.com/twofactor-go/twofactor/postgresstore"
+)
+
+// sentinels are the errors that the library branches on. A driver failure
+// must never match one of them.
+var sentinels = []error{
+	twofactor.ErrNotFound, twofactor.ErrStepUsed,
+	twofactor.ErrAttemptLimit, twofactor.ErrConflict,
+}
+
+// newAttackStore returns a migrated Store in a fresh schema on pool and the
+// schema's name.
+func newAttackStore(t *testing.T, pool *pgxpool.Pool) (*postgresstore.Store, string) {
+	t.Helper()
+	schema := newSchema(t, pool)
+	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
+	must(t, "Migrate", s.Migrate(t.Context()))
+	return s, schema
+}
+
+// waitForBlockedStatements returns once n backends whose query text
+// contains marker wait for a lock. It fails the test when done reports
+// that one of the calls returned first.
+func waitForBlockedStatements(t *testing.T, pool *pgxpool.Pool, marker string, n int, done func() bool) {
+	t.Helper()
+	for {
+		if done() {
+			t.Fatal("a call returned before it waited for the row lock")
+		}
+		var blocked int
+		err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE cardinality(pg_blocking_pids(pid)) > 0 AND strpos(query, $1) > 0`, marker).Scan(&blocked)
+		must(t, "counting the blocked backends", err)
+		if blocked >= n {
+			return
+		}
+	}
+}
+
+// TestAttackConfirmSetupVersusDeleteEnrollment makes ConfirmSetup and
+// DeleteEnrollment of one user overlap. A transaction holds the set-up's
+// row lock, ConfirmSetup queues for it first and DeleteEnrollment second,
+// and then the lock is released. In any serial order of the two calls the
+// user ends without an enrollment, or ConfirmSetup returns ErrNotFound.
+func TestAttackConfirmSetupVersusDeleteEnrollment(t *testing.T) {
+	tests := []struct {
+		name        string
+		enrolledYet bool
+	}{
+		{"re-enrollment", true},
+		{"first enrollment", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pool := newPool(t)
+			s, schema := newAttackStore(t, pool)
+			ctx := t.Context()
+			if tt.enrolledYet {
+				enroll(t, s, "u1")
+			}
+			setup := twofactor.Setup{ID: "s2", UserID: "u1", Secret: []byte("new"), Digits: 6, Period: 30, ExpiresAt: base.Add(time.Hour)}
+			must(t, "PutSetup", s.PutSetup(ctx, setup))
+
+			tx, err := pool.Begin(ctx)
+			must(t, "Begin", err)
+			defer tx.Rollback(ctx) // a no-op after Commit
+			_, err = tx.Exec(ctx, "SELECT FROM "+pgx.Identifier{schema, "setups"}.Sanitize()+" WHERE user_id = 'u1' FOR UPDATE")
+			must(t, "locking the set-up", err)
+
+			confirmed := make(chan error, 1)
+			go func() {
+				_, err := s.ConfirmSetup(ctx, "u1", "s2", 7, base)
+				confirmed <- err
+			}()
+			waitForBlockedStatements(t, pool, schema, 1, func() bool { return len(confirmed) > 0 })
+			deleted := make(chan error, 1)
+			go func() { deleted <- s.DeleteEnrollment(ctx, "u1") }()
+			waitForBlockedStatements(t, pool, schema, 2, func() bool { return len(confirmed)+len(deleted) > 0 })
+			must(t, "Commit", tx.Commit(ctx))
+
+			confirmErr, deleteErr := <-confirmed, <-deleted
+			must(t, "DeleteEnrollment", deleteErr)
+			if confirmErr != nil && !errors.Is(confirmErr, twofactor.ErrNotFound) {
+				t.Fatalf("ConfirmSetup error = %v, want nil or ErrNotFound", confirmErr)
+			}
+			_, err = s.GetEnrollment(ctx, "u1")
+			if !errors.Is(err, twofactor.ErrNotFound) {
+				t.Errorf("GetEnrollment after overlapping ConfirmSetup (error %v) and DeleteEnrollment error = %v, want ErrNotFound", confirmErr, err)
+			}
+			if _, err := s.GetSetup(ctx, "u1", base); !errors.Is(err, twofactor.ErrNotFound) {
+				t.Errorf("GetSetup after DeleteEnrollment error = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestAttackSubMicrosecondExpiry stores records that expire a fraction of
+// a microsecond before now, in the same microsecond. The column keeps
+// microseconds, but no method may return a record that expired at or
+// before now.
+func TestAttackSubMicrosecondExpiry(t *testing.T) {
+	instants := []struct {
+		name string
+		now  time.Time
+	}{
+		{"after 1970", base.Add(700 * time.Nanosecond)},
+		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 999_999_700, time.UTC)},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 700, time.UTC)},
+	}
+	pool := newPool(t)
+	for _, in := range instants {
+		t.Run(in.name, func(t *testing.T) {
+			s, _ := newAttackStore(t, pool)
+			checkExpiredAbsent(t, s, in.now.Add(-400*time.Nanosecond), in.now)
+			checkExpiredAbsent(t, s, in.now, in.now)
+		})
+	}
+}
+
+// checkExpiredAbsent stores a set-up, backup code and device of a fresh
+// user that expire at expires, and checks that every method treats them
+// as absent at now.
+func checkExpiredAbsent(t *testing.T, s *postgresstore.Store, expires, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	user := "u-" + fmt.Sprint(expires.UnixNano())
+	must(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: user, Secret: []byte("x"), ExpiresAt: expires}))
+	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: user, Hash: []byte("h"), ExpiresAt: expires}))
+	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: user, TokenHash: []byte("t"), ExpiresAt: expires}))
+
+	if _, err := s.GetSetup(ctx, user, now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("GetSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.ConfirmSetup(ctx, user, "s1", 1, now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("ConfirmSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.ConsumeBackupCode(ctx, user, []byte("h"), now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("ConsumeBackupCode(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.UseDevice(ctx, user, []byte("t"), now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("UseDevice(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	list, err := s.ListDevices(ctx, user, now)
+	must(t, "ListDevices", err)
+	if len(list) != 0 {
+		t.Errorf("ListDevices(expires %v, now %v) returned %d devices, want 0", expires, now, len(list))
+	}
+}
+
+// TestAttackTimeExtremes stores a device that expires at an extreme time,
+// then uses it one microsecond before and at that time. A time that the
+// column cannot hold must fail with an error that is no sentinel, and must
+// never be stored as another time.
+func TestAttackTimeExtremes(t *testing.T) {
+	tests := []struct {
+		name     string
+		expires  time.Time
+		knownBug string
+	}{
+		{"zero time", time.Time{}.Add(time.Microsecond), ""},
+		{"before 1970", time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"year 9999", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), ""},
+		{"year 200000", time.Date(200000, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"year 300000", time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC), ""},
+		{"year 586600", time.Date(586600, 1, 1, 0, 0, 0, 0, time.UTC), "pgx overflows the microseconds of a time after year 294246 without an error, so the device is stored as expiring in 2045"},
+	}
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.knownBug != "" && os.Getenv("TWOFACTOR_SHOW_BUGS") == "" {
+				t.Skip("known bug: " + tt.knownBug)
+			}
+			user := fmt.Sprintf("u%d", i)
+			d := twofactor.Device{ID: "d1", UserID: user, TokenHash: []byte("t"), ExpiresAt: tt.expires}
+			if err := s.PutDevice(ctx, d); err != nil {
+				checkStoreFailure(t, "PutDevice", err)
+				return
+			}
+			got, err := s.UseDevice(ctx, user, []byte("t"), tt.expires.Add(-time.Microsecond))
+			if err != nil {
+				t.Fatalf("UseDevice one microsecond before the expiry: %v", err)
+			}
+			if !got.ExpiresAt.Equal(tt.expires) {
+				t.Errorf("ExpiresAt = %v, want %v", got.ExpiresAt, tt.expires)
+			}
+			if _, err := s.UseDevice(ctx, user, []byte("t"), tt.expires); !errors.Is(err, twofactor.ErrNotFound) {
+				t.Errorf("UseDevice at the expiry error = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// checkStoreFailure fails the test unless err is a store failure: not nil,
+// matching no sentinel, and naming the package.
+func checkStoreFailure(t *testing.T, op string, err error) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s error = nil, want a store failure", op)
+		return
+	}
+	for _, sentinel := range sentinels {
+		if errors.Is(err, sentinel) {
+			t.Errorf("%s error = %v, which matches %v; want a store failure", op, err, sentinel)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "twofactor/postgresstore: ") {
+		t.Errorf("%s error %q lacks the package prefix", op, err)
+	}
+}
+
+// TestAttackUserIDsIsolated gives each of several look-alike user IDs a
+// device, a backup code and an enrollment, and checks that no operation
+// of one user reads or changes the records of another.
+func TestAttackUserIDsIsolated(t *testing.T) {
+	ids := []string{
+		"u", "U", "u ", " u", "u%", "u_", "%", "_", `u\`, "u'", `u"`,
+		"e\u0301", "\u00e9", "u{x}", "u:*", strings.Repeat("u", 256),
+	}
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	for i, id := range ids {
+		enroll(t, s, id)
+		must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: id, TokenHash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
+		must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: id, Hash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
+	}
+
+	for i, id := range ids {
+		other := ids[(i+1)%len(ids)]
+		otherHash := []byte{byte((i + 1) % len(ids))}
+		if _, err := s.UseDevice(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("UseDevice(%q) with the device hash of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		if _, err := s.ConsumeBackupCode(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("ConsumeBackupCode(%q) with the code hash of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		for range 3 {
+			_, _, err := s.ReserveAttempt(ctx, id, 10)
+			must(t, "ReserveAttempt", err)
+		}
+		must(t, "DeleteDevices", s.DeleteDevices(ctx, id))
+		must(t, "AcceptStep", s.AcceptStep(ctx, id, 5))
+
+		if i+1 < len(ids) {
+			d, err := s.UseDevice(ctx, other, otherHash, base)
+			if err != nil || d.UserID != other {
+				t.Errorf("UseDevice(%q) after DeleteDevices(%q) = %q, %v; want its own device", other, id, d.UserID, err)
+			}
+			e, err := s.GetEnrollment(ctx, other)
+			must(t, "GetEnrollment", err)
+			if e.LastStep != 1 {
+				t.Errorf("LastStep of %q after AcceptStep(%q) = %d, want 1", other, id, e.LastStep)
+			}
+			a, err := s.GetAccount(ctx, other)
+			must(t, "GetAccount", err)
+			if a.Failures != 0 {
+				t.Errorf("Failures of %q after ReserveAttempt(%q) = %d, want 0", other, id, a.Failures)
+			}
+		}
+	}
+}
+
+// TestAttackUnstorableUserIDs passes user IDs that a PostgreSQL text
+// column cannot hold. Each call must either behave as for an unknown user
+// or fail with a store failure, and no failure may show the secret.
+func TestAttackUnstorableUserIDs(t *testing.T) {
+	secret := []byte("SEALED-SECRET-BYTES")
+	ids := []string{"u\x00", "u\xff", "\xc3(", strings.Repeat("\u00e9", 3000)}
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	for _, id := range ids {
+		t.Run(fmt.Sprintf("%.12q", id), func(t *testing.T) {
+			if err := s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: id, Secret: secret, ExpiresAt: base.Add(time.Hour)}); err != nil {
+				checkStoreFailure(t, "PutSetup", err)
+				if bytes.Contains([]byte(err.Error()), secret) {
+					t.Errorf("PutSetup error %q contains the secret", err)
+				}
+			}
+			if _, err := s.GetEnrollment(ctx, id); !errors.Is(err, twofactor.ErrNotFound) {
+				checkStoreFailure(t, "GetEnrollment", err)
+			}
+			if _, _, err := s.ReserveAttempt(ctx, id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+				checkStoreFailure(t, "ReserveAttempt", err)
+			}
+			if err := s.AcceptStep(ctx, id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+				checkStoreFailure(t, "AcceptStep", err)
+			}
+			if err := s.ReplaceSecret(ctx, id, secret, secret); !errors.Is(err, twofactor.ErrNotFound) {
+				checkStoreFailure(t, "ReplaceSecret", err)
+			}
+		})
+	}
+}
+
+// TestAttackUnlockVersusReserve runs ReserveAttempt calls of one user
+// while an Unlock runs. No call may report more failures than the limit,
+// and the stored count may not pass it.
+func TestAttackUnlockVersusReserve(t *testing.T) {
+	const limit, calls = 3, 40
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	enroll(t, s, "u1")
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		reserved int
+		start    = make(chan struct{})
+	)
+	for i := range calls {
+		wg.Go(func() {
+			<-start
+			if i == calls/2 {
+				must(t, "Unlock", s.Unlock(ctx, "u1", base, false))
+				return
+			}
+			a, _, err := s.ReserveAttempt(ctx, "u1", limit)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				reserved++
+			case !errors.Is(err, twofactor.ErrAttemptLimit):
+				t.Errorf("ReserveAttempt: %v", err)
+			}
+			if a.Failures > limit {
+				t.Errorf("ReserveAttempt Failures = %d, want at most %d", a.Failures, limit)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	a, err := s.GetAccount(ctx, "u1")
+	must(t, "GetAccount", err)
+	if a.Failures > limit || a.Generation != 1 {
+		t.Errorf("account after the race = %+v, want Failures at most %d and Generation 1", a, limit)
+	}
+	if reserved > 2*limit {
+		t.Errorf("%d attempts reserved around one unlock, want at most %d", reserved, 2*limit)
+	}
+}
+
+// TestAttackBackupCodeReplacedDuringConsume consumes the old code from many
+// goroutines while a new code replaces it. The new code must survive,
+// because no serial order lets a consumption of the old hash delete it.
+func TestAttackBackupCodeReplacedDuringConsume(t *testing.T) {
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("old"), ExpiresAt: base.Add(time.Hour)}))
+
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		wins  int
+		start = make(chan struct{})
+	)
+	for i := range 30 {
+		wg.Go(func() {
+			<-start
+			if i == 15 {
+				must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("new"), ExpiresAt: base.Add(time.Hour)}))
+				return
+			}
+			_, err := s.ConsumeBackupCode(ctx, "u1", []byte("old"), base)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, twofactor.ErrNotFound):
+				t.Errorf("ConsumeBackupCode: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if wins > 1 {
+		t.Errorf("the old code was consumed %d times, want at most 1", wins)
+	}
+	if _, err := s.ConsumeBackupCode(ctx, "u1", []byte("new"), base); err != nil {
+		t.Errorf("ConsumeBackupCode of the new code: %v", err)
+	}
+}
+
+// TestAttackDeleteDevicesDuringUse uses a device from many goroutines
+// while DeleteDevices runs. Once DeleteDevices returns, no use succeeds.
+func TestAttackDeleteDevicesDuringUse(t *testing.T) {
+	pool := newPool(t)
+	s, _ := newAttackStore(t, pool)
+	ctx := t.Context()
+	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: "u1", TokenHash: []byte("t"), ExpiresAt: base.Add(time.Hour)}))
+
+	var (
+		wg      sync.WaitGroup
+		deleted = make(chan struct{})
+		start   = make(chan struct{})
+	)
+	for i := range 20 {
+		wg.Go(func() {
+			<-start
+			if i == 10 {
+				must(t, "DeleteDevices", s.DeleteDevices(ctx, "u1"))
+				close(deleted)
+				return
+			}
+			if _, err := s.UseDevice(ctx, "u1", []byte("t"), base); err != nil && !errors.Is(err, twofactor.ErrNotFound) {
+				t.Errorf("UseDevice: %v", err)
+			}
+		})
+	}
+	close(start)
+	<-deleted
+	if _, err := s.UseDevice(ctx, "u1", []byte("t"), base); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("UseDevice after DeleteDevices error = %v, want ErrNotFound", err)
+	}
+	wg.Wait()
+}

@@ -1,0 +1,386 @@
+package redisstore_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twofactor-go/twofactor"
+	"github.com/twofactor-go/twofactor/redisstore"
+)
+
+// skipKnownBug skips the test unless TWOFACTOR_SHOW_BUGS is set.
+func skipKnownBug(t *testing.T, bug string) {
+	t.Helper()
+	if bug != "" && os.Getenv("TWOFACTOR_SHOW_BUGS") == "" {
+		t.Skip("known bug: " + bug)
+	}
+}
+
+// newAttackStore returns a Store under a fresh prefix on the test server.
+func newAttackStore(t *testing.T) *redisstore.Store {
+	t.Helper()
+	client := newClient(t, redisAddr(t))
+	return newStore(t, client, newPrefix(t, client))
+}
+
+// TestAttackFarFutureExpiry stores records that expire far in the future,
+// as a host that trusts devices for ever would, and reads them back
+// before that time.
+func TestAttackFarFutureExpiry(t *testing.T) {
+	ttlOverflow := "the TTL is the time left plus the grace, which overflows time.Duration, so PEXPIRE gets a negative TTL and Redis deletes the record at once"
+	tests := []struct {
+		name     string
+		expires  time.Time
+		knownBug string
+	}{
+		{"in 100 years", time.Now().AddDate(100, 0, 0), ""},
+		{"maximum TrustFor", time.Now().Add(math.MaxInt64), ttlOverflow},
+		{"year 9999", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), ttlOverflow},
+		{"year 300000", time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC), ttlOverflow + ", and UnixMicro overflows int64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			skipKnownBug(t, tt.knownBug)
+			s := newAttackStore(t)
+			ctx := t.Context()
+			mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("x"), ExpiresAt: tt.expires}))
+			mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), ExpiresAt: tt.expires}))
+			mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: "u1", TokenHash: []byte("t"), CreatedAt: base, ExpiresAt: tt.expires}))
+			mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "c1", UserID: "u1", State: twofactor.StateCodePending, ExpiresAt: tt.expires}))
+
+			if _, err := s.GetSetup(ctx, "u1", base); err != nil {
+				t.Errorf("GetSetup before the expiry: %v", err)
+			}
+			if _, err := s.UseDevice(ctx, "u1", []byte("t"), base); err != nil {
+				t.Errorf("UseDevice before the expiry: %v", err)
+			}
+			if _, err := s.GetChallenge(ctx, "c1"); err != nil {
+				t.Errorf("GetChallenge before the expiry: %v", err)
+			}
+			if _, err := s.ConsumeBackupCode(ctx, "u1", []byte("h"), base); err != nil {
+				t.Errorf("ConsumeBackupCode before the expiry: %v", err)
+			}
+		})
+	}
+}
+
+// TestAttackSubMicrosecondExpiry stores records that expire at now or a
+// fraction of a microsecond before it. Times are kept in microseconds, but
+// no method may return a record that expired at or before now.
+func TestAttackSubMicrosecondExpiry(t *testing.T) {
+	tests := []struct {
+		name string
+		now  time.Time
+	}{
+		{"after 1970", base.Add(700 * time.Nanosecond)},
+		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 999_999_700, time.UTC)},
+		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 700, time.UTC)},
+		{"year 2500", time.Date(2500, 1, 1, 0, 0, 0, 700, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAttackStore(t)
+			for i, expires := range []time.Time{tt.now.Add(-400 * time.Nanosecond), tt.now, tt.now.Add(-time.Microsecond)} {
+				checkExpiredAbsent(t, s, fmt.Sprintf("u%d", i), expires, tt.now)
+			}
+		})
+	}
+}
+
+// checkExpiredAbsent stores a set-up, backup code and device of user that
+// expire at expires, and checks that every method treats them as absent
+// at now.
+func checkExpiredAbsent(t *testing.T, s *redisstore.Store, user string, expires, now time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: user, Secret: []byte("x"), ExpiresAt: expires}))
+	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: user, Hash: []byte("h"), ExpiresAt: expires}))
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: user, TokenHash: []byte("t"), CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires}))
+
+	if _, err := s.GetSetup(ctx, user, now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("GetSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.ConfirmSetup(ctx, user, "s1", 1, now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("ConfirmSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.ConsumeBackupCode(ctx, user, []byte("h"), now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("ConsumeBackupCode(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	if _, err := s.UseDevice(ctx, user, []byte("t"), now); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("UseDevice(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
+	}
+	list, err := s.ListDevices(ctx, user, now)
+	mustDo(t, "ListDevices", err)
+	if len(list) != 0 {
+		t.Errorf("ListDevices(expires %v, now %v) returned %d devices, want 0", expires, now, len(list))
+	}
+}
+
+// TestAttackAcceptStepLargeSteps records steps beyond 2^53, where the Lua
+// script's doubles no longer hold every integer. An equal or older step
+// must fail, and a greater one must succeed.
+func TestAttackAcceptStepLargeSteps(t *testing.T) {
+	const big = int64(1) << 53
+	tests := []struct {
+		name     string
+		last     int64
+		step     int64
+		want     error
+		knownBug string
+	}{
+		{"equal", big + 1, big + 1, twofactor.ErrStepUsed, ""},
+		{"older", big + 1, big, twofactor.ErrStepUsed, ""},
+		{"maximum", math.MaxInt64, math.MaxInt64 - 1, twofactor.ErrStepUsed, ""},
+		{"one greater", big, big + 1, nil, "the script compares steps as doubles, which round 2^53+1 to 2^53"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			skipKnownBug(t, tt.knownBug)
+			s := newAttackStore(t)
+			ctx := t.Context()
+			mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("x"), ExpiresAt: base.Add(time.Hour)}))
+			_, err := s.ConfirmSetup(ctx, "u1", "s1", tt.last, base)
+			mustDo(t, "ConfirmSetup", err)
+			if err := s.AcceptStep(ctx, "u1", tt.step); !errors.Is(err, tt.want) {
+				t.Errorf("AcceptStep(%d) after %d error = %v, want %v", tt.step, tt.last, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAttackDevicePrunedBeforeExpiry stores a device whose CreatedAt is
+// after the expiry of another device of the user, as an instance with a
+// clock ahead would. The other device must stay usable at a now before
+// its own expiry.
+func TestAttackDevicePrunedBeforeExpiry(t *testing.T) {
+	skipKnownBug(t, "PutDevice drops index members that expired at or before the new device's CreatedAt, which revokes devices that are unexpired at the callers' now")
+	s := newAttackStore(t)
+	ctx := t.Context()
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "a", UserID: "u1", TokenHash: []byte("a"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "b", UserID: "u1", TokenHash: []byte("b"), CreatedAt: base.Add(2 * time.Hour), ExpiresAt: base.Add(3 * time.Hour)}))
+	if _, err := s.UseDevice(ctx, "u1", []byte("a"), base.Add(time.Minute)); err != nil {
+		t.Errorf("UseDevice of the unexpired device: %v", err)
+	}
+}
+
+// TestAttackUserIDsIsolated gives users whose IDs contain key syntax,
+// NUL bytes or invalid UTF-8 one record of each kind, and checks that no
+// operation of one user reads or changes the records of another.
+func TestAttackUserIDsIsolated(t *testing.T) {
+	ids := []string{
+		"u", "u}", "{u}", "u:devices", "u:*", "*", "u\x00", "u\x00:x", "\xff", "\xc3(",
+		"dTE", "e\u0301", "\u00e9", strings.Repeat("u", 4096),
+	}
+	s := newAttackStore(t)
+	ctx := t.Context()
+	for i, id := range ids {
+		mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: id, Secret: []byte(id), ExpiresAt: base.Add(time.Hour)}))
+		_, err := s.ConfirmSetup(ctx, id, "s", 1, base)
+		mustDo(t, "ConfirmSetup", err)
+		mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: id, TokenHash: []byte{byte(i)}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+		mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: id, Hash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
+	}
+
+	for i, id := range ids {
+		next := (i + 1) % len(ids)
+		other, otherHash := ids[next], []byte{byte(next)}
+		if _, err := s.UseDevice(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("UseDevice(%q) with the device hash of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		if _, err := s.ConsumeBackupCode(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("ConsumeBackupCode(%q) with the code hash of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		_, _, err := s.ReserveAttempt(ctx, id, 10)
+		mustDo(t, "ReserveAttempt", err)
+		mustDo(t, "DeleteDevice", s.DeleteDevice(ctx, id, "d"))
+		mustDo(t, "AcceptStep", s.AcceptStep(ctx, id, 5))
+		if next == 0 {
+			continue
+		}
+		d, err := s.UseDevice(ctx, other, otherHash, base)
+		if err != nil || d.UserID != other {
+			t.Errorf("UseDevice(%q) after DeleteDevice(%q) = %q, %v; want its own device", other, id, d.UserID, err)
+		}
+		e, err := s.GetEnrollment(ctx, other)
+		mustDo(t, "GetEnrollment", err)
+		if e.LastStep != 1 || string(e.Secret) != other {
+			t.Errorf("enrollment of %q after AcceptStep(%q) has LastStep %d and secret %q, want 1 and %q", other, id, e.LastStep, e.Secret, other)
+		}
+	}
+
+	list, err := s.ListEnrollments(ctx, "", len(ids)+1)
+	mustDo(t, "ListEnrollments", err)
+	if len(list) != len(ids) {
+		t.Errorf("ListEnrollments returned %d enrollments, want %d", len(list), len(ids))
+	}
+	for i := 1; i < len(list); i++ {
+		if list[i-1].UserID >= list[i].UserID {
+			t.Errorf("ListEnrollments has %q before %q, want byte order", list[i-1].UserID, list[i].UserID)
+		}
+	}
+}
+
+// TestAttackUnlockVersusReserve runs ReserveAttempt calls of one user
+// while an Unlock runs. No call may report more failures than the limit.
+func TestAttackUnlockVersusReserve(t *testing.T) {
+	const limit, calls = 3, 40
+	s := newAttackStore(t)
+	ctx := t.Context()
+	mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("x"), ExpiresAt: base.Add(time.Hour)}))
+	_, err := s.ConfirmSetup(ctx, "u1", "s1", 1, base)
+	mustDo(t, "ConfirmSetup", err)
+
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		reserved int
+		start    = make(chan struct{})
+	)
+	for i := range calls {
+		wg.Go(func() {
+			<-start
+			if i == calls/2 {
+				mustDo(t, "Unlock", s.Unlock(ctx, "u1", base, false))
+				return
+			}
+			a, _, err := s.ReserveAttempt(ctx, "u1", limit)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				reserved++
+			case !errors.Is(err, twofactor.ErrAttemptLimit):
+				t.Errorf("ReserveAttempt: %v", err)
+			}
+			if a.Failures > limit {
+				t.Errorf("ReserveAttempt Failures = %d, want at most %d", a.Failures, limit)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	a, err := s.GetAccount(ctx, "u1")
+	mustDo(t, "GetAccount", err)
+	if a.Failures > limit || a.Generation != 1 {
+		t.Errorf("account after the race = %+v, want Failures at most %d and Generation 1", a, limit)
+	}
+	if reserved > 2*limit {
+		t.Errorf("%d attempts reserved around one unlock, want at most %d", reserved, 2*limit)
+	}
+}
+
+// TestAttackConfirmSetupVersusDeleteEnrollment runs ConfirmSetup and
+// DeleteEnrollment of one user at once, many times. Either serial order
+// leaves the user without an enrollment, or ConfirmSetup fails.
+func TestAttackConfirmSetupVersusDeleteEnrollment(t *testing.T) {
+	s := newAttackStore(t)
+	ctx := t.Context()
+	for round := range 30 {
+		user := fmt.Sprintf("u%d", round)
+		mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: user, Secret: []byte("x"), ExpiresAt: base.Add(time.Hour)}))
+		var (
+			wg         sync.WaitGroup
+			confirmErr error
+			start      = make(chan struct{})
+		)
+		wg.Go(func() {
+			<-start
+			_, confirmErr = s.ConfirmSetup(ctx, user, "s1", 1, base)
+		})
+		wg.Go(func() {
+			<-start
+			mustDo(t, "DeleteEnrollment", s.DeleteEnrollment(ctx, user))
+		})
+		close(start)
+		wg.Wait()
+		if confirmErr != nil && !errors.Is(confirmErr, twofactor.ErrNotFound) {
+			t.Fatalf("ConfirmSetup error = %v, want nil or ErrNotFound", confirmErr)
+		}
+		if _, err := s.GetEnrollment(ctx, user); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("round %d: GetEnrollment after ConfirmSetup (error %v) and DeleteEnrollment error = %v, want ErrNotFound", round, confirmErr, err)
+		}
+	}
+	list, err := s.ListEnrollments(ctx, "", 100)
+	mustDo(t, "ListEnrollments", err)
+	if len(list) != 0 {
+		t.Errorf("ListEnrollments returned %d enrollments after every deletion, want 0", len(list))
+	}
+}
+
+// TestAttackBackupCodeReplacedDuringConsume consumes the old code from many
+// goroutines while a new code replaces it. The new code must survive.
+func TestAttackBackupCodeReplacedDuringConsume(t *testing.T) {
+	s := newAttackStore(t)
+	ctx := t.Context()
+	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("old"), ExpiresAt: base.Add(time.Hour)}))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		wins  int
+		start = make(chan struct{})
+	)
+	for i := range 30 {
+		wg.Go(func() {
+			<-start
+			if i == 15 {
+				mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("new"), ExpiresAt: base.Add(time.Hour)}))
+				return
+			}
+			_, err := s.ConsumeBackupCode(ctx, "u1", []byte("old"), base)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, twofactor.ErrNotFound):
+				t.Errorf("ConsumeBackupCode: %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if wins > 1 {
+		t.Errorf("the old code was consumed %d times, want at most 1", wins)
+	}
+	if _, err := s.ConsumeBackupCode(ctx, "u1", []byte("new"), base); err != nil {
+		t.Errorf("ConsumeBackupCode of the new code: %v", err)
+	}
+}
+
+// TestAttackDeleteDevicesDuringPut stores devices from many goroutines
+// while DeleteDevices runs. Once DeleteDevices returns, a device whose
+// PutDevice returned before it started must be unusable.
+func TestAttackDeleteDevicesDuringPut(t *testing.T) {
+	s := newAttackStore(t)
+	ctx := t.Context()
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d0", UserID: "u1", TokenHash: []byte{0}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 1; i <= 20; i++ {
+		wg.Go(func() {
+			<-start
+			d := twofactor.Device{ID: fmt.Sprint("d", i), UserID: "u1", TokenHash: []byte{byte(i)}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+			mustDo(t, "PutDevice", s.PutDevice(ctx, d))
+		})
+	}
+	close(start)
+	mustDo(t, "DeleteDevices", s.DeleteDevices(ctx, "u1"))
+	if _, err := s.UseDevice(ctx, "u1", []byte{0}, base); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("UseDevice after DeleteDevices error = %v, want ErrNotFound", err)
+	}
+	wg.Wait()
+	list, err := s.ListDevices(ctx, "u1", base)
+	mustDo(t, "ListDevices", err)
+	for _, d := range list {
+		if _, err := s.UseDevice(ctx, "u1", d.TokenHash, base); err != nil {
+			t.Errorf("device %q is listed but UseDevice fails: %v", d.ID, err)
+		}
+	}
+}
