@@ -36,11 +36,12 @@ func (m *Manager) Locked(ctx context.Context, userID string) (bool, error) {
 	return acct.Failures >= m.maxAttempts, nil
 }
 
-// UnlockByAdmin unlocks the account on an administrator's request. The
-// user's next successful login reports [Result.ResetRequired], because the
-// lock suggests that someone else has the password, and the user's
-// trusted devices are revoked. admin names the administrator in the audit
-// event.
+// UnlockByAdmin unlocks the account on an administrator's request and
+// revokes the user's trusted devices, because the lock suggests that
+// someone else has the password. Every later successful login reports
+// [Result.ResetRequired], or [Decision.ResetRequired] when the code step
+// is skipped, until the user confirms a new set-up. admin names the
+// administrator in the audit event.
 func (m *Manager) UnlockByAdmin(ctx context.Context, userID, admin string) error {
 	return m.unlock(ctx, userID, admin, true, "administrator")
 }

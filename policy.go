@@ -82,6 +82,11 @@ type Decision struct {
 
 	// Challenge is the new challenge when a code is needed.
 	Challenge *Challenge
+
+	// ResetRequired reports, when the code step is skipped, that an
+	// administrator unlocked the account and the user must reset 2FA
+	// before carrying on, as [Result.ResetRequired] does after a code.
+	ResetRequired bool
 }
 
 // Policy decides when the code step is skipped. Its zero value is the
@@ -94,8 +99,8 @@ type Policy struct {
 	// EveryLogin requires a code on every login, trusted device or not.
 	EveryLogin bool
 
-	// TrustFor is how long a trusted device skips the code step. Zero
-	// means 14 days.
+	// TrustFor is how long a trusted device skips the code step, at most
+	// ten years. Zero means 14 days.
 	TrustFor time.Duration
 
 	// TrustRoles are the roles that may skip the code step on a trusted
@@ -111,8 +116,8 @@ type Policy struct {
 
 func (p Policy) withDefaults() (Policy, error) {
 	p.TrustFor = orDefault(p.TrustFor, DefaultTrustFor)
-	if p.TrustFor < time.Minute {
-		return p, fmt.Errorf("twofactor: Policy.TrustFor is %v; use at least a minute or zero for the default", p.TrustFor)
+	if p.TrustFor < time.Minute || p.TrustFor > maxDuration {
+		return p, fmt.Errorf("twofactor: Policy.TrustFor is %v; use a minute to %v, or zero for the default", p.TrustFor, maxDuration)
 	}
 	if p.TrustRoles == nil {
 		p.TrustRoles = []Role{RoleAgent, RoleSuperAgent}
@@ -150,7 +155,7 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	}
 	now := m.now()
 	if _, err := m.store.GetEnrollment(ctx, login.UserID); errors.Is(err, ErrNotFound) {
-		return m.skip(ctx, login, ReasonNotEnrolled), nil
+		return m.skip(ctx, login, ReasonNotEnrolled, Account{}), nil
 	} else if err != nil {
 		return failClosed, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", login.UserID, err)
 	}
@@ -162,17 +167,17 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 		return Decision{Required: true, Reason: ReasonLocked}, nil
 	}
 	if login.Method == MethodSSO && login.Role != RoleAdministrator {
-		return m.skip(ctx, login, ReasonSSO), nil
+		return m.skip(ctx, login, ReasonSSO, acct), nil
 	}
 	if login.Channel != "" && slices.Contains(m.policy.ExemptChannels, login.Channel) {
-		return m.skip(ctx, login, ReasonExemptChannel), nil
+		return m.skip(ctx, login, ReasonExemptChannel, acct), nil
 	}
 	trusted, err := m.deviceTrusted(ctx, login, now)
 	if err != nil {
 		return failClosed, err
 	}
 	if trusted {
-		return m.skip(ctx, login, ReasonTrustedDevice), nil
+		return m.skip(ctx, login, ReasonTrustedDevice, acct), nil
 	}
 	c, err := m.startChallenge(ctx, login, acct, now)
 	if err != nil {
@@ -186,7 +191,7 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 // does not sign the user in.
 var failClosed = Decision{Required: true}
 
-func (m *Manager) skip(ctx context.Context, login Login, reason Reason) Decision {
+func (m *Manager) skip(ctx context.Context, login Login, reason Reason, acct Account) Decision {
 	m.emit(ctx, Event{Kind: EventCodeSkipped, UserID: login.UserID, Actor: login.UserID, Reason: string(reason)})
-	return Decision{Reason: reason}
+	return Decision{Reason: reason, ResetRequired: acct.ResetRequired}
 }

@@ -288,3 +288,29 @@ func TestBeginLockedBeforeSSO(t *testing.T) {
 		t.Errorf("SSO login of a locked account = %+v, want refused as locked", d)
 	}
 }
+
+func TestSkipReportsResetRequired(t *testing.T) {
+	kit := twofactortest.New(t, twofactor.Config{Policy: twofactor.Policy{ExemptChannels: []string{"plugin"}}})
+	kit.Enroll(t, "u1")
+	if err := kit.Manager.UnlockByAdmin(t.Context(), "u1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []twofactor.Login{
+		{UserID: "u1", Role: twofactor.RoleAgent, Method: twofactor.MethodSSO},
+		{UserID: "u1", Role: twofactor.RoleAgent, Channel: "plugin"},
+	} {
+		d, err := kit.Manager.Begin(t.Context(), login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Required || !d.ResetRequired {
+			t.Errorf("skipped login %+v after an administrator's unlock = %+v, want ResetRequired", login, d)
+		}
+	}
+	plain := twofactortest.New(t, twofactor.Config{})
+	plain.Enroll(t, "u2")
+	d, err := plain.Manager.Begin(t.Context(), twofactor.Login{UserID: "u2", Role: twofactor.RoleAgent, Method: twofactor.MethodSSO})
+	if err != nil || d.ResetRequired {
+		t.Errorf("SSO login without an unlock = %+v, %v, want no reset required", d, err)
+	}
+}

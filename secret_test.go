@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twofactor-go/twofactor"
 	"github.com/twofactor-go/twofactor/memstore"
@@ -217,5 +218,21 @@ func TestEncryptionKeyNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(out, "k1") {
 		t.Errorf("printed output lacks the key id: %s", out)
+	}
+}
+
+func TestNewRejectsHugeDurations(t *testing.T) {
+	huge := 11 * 365 * 24 * time.Hour
+	for name, cfg := range map[string]twofactor.Config{
+		"SetupTimeout":     {SetupTimeout: huge},
+		"ChallengeTimeout": {ChallengeTimeout: huge},
+		"BackupCodeTTL":    {BackupCodeTTL: huge},
+		"TrustFor":         {Policy: twofactor.Policy{TrustFor: huge}},
+	} {
+		cfg.Store, cfg.Issuer, cfg.Unencrypted = memstore.New(), "Test", true
+		_, err := twofactor.New(cfg)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("New with %s of 11 years error = %v, want one naming %s", name, err, name)
+		}
 	}
 }

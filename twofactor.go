@@ -23,6 +23,10 @@ const (
 	DefaultTrustFor         = 14 * 24 * time.Hour
 )
 
+// maxDuration bounds every configured duration, so that an expiry time
+// stays far inside what stores can represent.
+const maxDuration = 10 * 365 * 24 * time.Hour
+
 // challengeRetention is how long a store keeps a challenge past its
 // deadline, so that a late submission gets the timed-out result instead of
 // ErrChallengeNotFound.
@@ -46,7 +50,8 @@ func (a Algorithm) String() string {
 
 // Config is the configuration of a [Manager]. The zero value of every field
 // except Store, Issuer and the encryption settings means the default named
-// in the field's comment. [New] validates it once.
+// in the field's comment. Durations are at most ten years. [New] validates
+// it once.
 type Config struct {
 	// Store keeps every record. Required.
 	Store Store
@@ -208,8 +213,8 @@ func (m *Manager) validateDurations() error {
 		{"BackupCodeTTL", m.backupCodeTTL},
 	}
 	for _, c := range checks {
-		if c.value < time.Second {
-			return fmt.Errorf("twofactor: Config.%s is %v; use at least one second or zero for the default", c.name, c.value)
+		if c.value < time.Second || c.value > maxDuration {
+			return fmt.Errorf("twofactor: Config.%s is %v; use one second to %v, or zero for the default", c.name, c.value, maxDuration)
 		}
 	}
 	if m.maxAttempts < 1 {

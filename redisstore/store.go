@@ -100,11 +100,13 @@ func (s *Store) ttl(expiresAt time.Time) time.Duration {
 	return expiryTTL(expiresAt, time.Now(), s.grace)
 }
 
+// maxTTL bounds the TTL of a record, so that adding the grace cannot
+// overflow time.Duration. A record that expires later still expires at its
+// ExpiresAt for every read, which checks the time itself.
+const maxTTL = 100 * 365 * 24 * time.Hour
+
 func expiryTTL(expiresAt, wallNow time.Time, grace time.Duration) time.Duration {
-	left := expiresAt.Sub(wallNow)
-	if left < 0 {
-		left = 0
-	}
+	left := min(max(expiresAt.Sub(wallNow), 0), maxTTL)
 	return left + grace
 }
 

@@ -109,7 +109,13 @@ func (s *server) beginLogin(w http.ResponseWriter, r *http.Request, sess *sessio
 		if n, ok := skipNotices[decision.Reason]; ok {
 			sess.addNotice(n)
 		}
-		s.redirect(w, r, sess, "/")
+		next := "/"
+		if decision.ResetRequired {
+			sess.mustReset = true
+			sess.addNotice(noticeResetRequired)
+			next = "/setup"
+		}
+		s.redirect(w, r, sess, next)
 	case decision.Reason == twofactor.ReasonLocked:
 		s.render(w, r, sess, http.StatusForbidden, "locked", lockedData{Message: s.messages.Locked})
 	default:

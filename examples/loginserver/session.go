@@ -144,7 +144,9 @@ func (st *sessionStore) dropIdle() {
 	}
 }
 
-// save stores s under its ID.
+// save stores s under its ID if that ID still exists, so that a request
+// still running when the user signs out, or when the ID is rotated, cannot
+// bring the old session back.
 func (st *sessionStore) save(s session) {
 	if s.id == "" {
 		return
@@ -152,7 +154,9 @@ func (st *sessionStore) save(s session) {
 	s.lastSeen = st.now()
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.byID[s.id] = s
+	if _, ok := st.byID[s.id]; ok {
+		st.byID[s.id] = s
+	}
 }
 
 // delete removes the session with the ID.
@@ -162,13 +166,19 @@ func (st *sessionStore) delete(id string) {
 	delete(st.byID, id)
 }
 
-// rotate gives s a new ID and CSRF token and deletes the old ID, so that
-// an ID that an attacker planted before sign-in is worthless after it. The
-// caller saves s and sends the new cookie.
+// rotate gives s a new ID and CSRF token, stores it under the new ID and
+// deletes the old one, so that an ID that an attacker planted before
+// sign-in is worthless after it. The caller saves s and sends the new
+// cookie.
 func (st *sessionStore) rotate(s *session) {
-	st.delete(s.id)
+	old := s.id
 	s.id = rand.Text()
 	s.csrfToken = rand.Text()
+	s.lastSeen = st.now()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.byID, old)
+	st.byID[s.id] = *s
 }
 
 // setSessionCookie sends the session cookie. It has no Secure attribute
