@@ -19,9 +19,11 @@ const (
 	// sessionIdleTimeout ends a session that made no request for this long.
 	sessionIdleTimeout = 8 * time.Hour
 
-	// maxSessions bounds the memory that anonymous visitors can take. When
-	// the store is full even after dropping idle sessions, new visitors get
-	// an error page.
+	// maxSessions bounds the memory that sessions take. When the store is
+	// full even after dropping idle sessions, a new session replaces the
+	// least recently seen one without a user, so that anonymous requests
+	// cannot lock new visitors out; with no such session left, new
+	// visitors get an error page.
 	maxSessions = 100_000
 )
 
@@ -128,11 +130,26 @@ func (st *sessionStore) create() (session, error) {
 	if len(st.byID) >= maxSessions {
 		st.dropIdle()
 	}
-	if len(st.byID) >= maxSessions {
+	if len(st.byID) >= maxSessions && !st.dropOldestAnonymous() {
 		return session{}, errTooManySessions
 	}
 	st.byID[s.id] = s
 	return s, nil
+}
+
+// dropOldestAnonymous deletes the least recently seen session that has no
+// user, and reports whether there was one. The caller holds st.mu.
+func (st *sessionStore) dropOldestAnonymous() bool {
+	oldest, found := session{}, false
+	for _, s := range st.byID {
+		if s.userID == "" && (!found || s.lastSeen.Before(oldest.lastSeen)) {
+			oldest, found = s, true
+		}
+	}
+	if found {
+		delete(st.byID, oldest.id)
+	}
+	return found
 }
 
 // dropIdle deletes idle sessions. The caller holds st.mu.
