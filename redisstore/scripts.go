@@ -69,10 +69,21 @@ return {1, 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
 // acceptStepScript records a later time step and clears the failure count.
 // KEYS[1]: enrollment, KEYS[2]: account. ARGV[1]: step.
 // Returns -1 without an enrollment, 0 for a used step, 1 when recorded.
+//
+// Lua numbers are doubles, exact only up to 2^53, so the steps are
+// compared as decimal strings: a negative step before any other, then a
+// shorter string before a longer one, then byte-wise.
 var acceptStepScript = redis.NewScript(luaClearFailures + `
+local function greater(a, b)
+  local an, bn = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
+  if an ~= bn then return bn end
+  if an then return tonumber(a) > tonumber(b) end
+  if #a ~= #b then return #a > #b end
+  return a > b
+end
 local last = redis.call('HGET', KEYS[1], 'last_step')
 if not last then return -1 end
-if tonumber(ARGV[1]) <= tonumber(last) then return 0 end
+if not greater(ARGV[1], last) then return 0 end
 redis.call('HSET', KEYS[1], 'last_step', ARGV[1])
 clearFailures(KEYS[2])
 return 1
