@@ -67,8 +67,8 @@
 //
 // Set-ups, challenges, backup codes and devices get a Redis TTL: the time
 // from the writing process's wall clock to their ExpiresAt, or zero if
-// ExpiresAt has passed, plus a grace period of [DefaultExpiryGrace] that
-// [WithExpiryGrace] changes. The TTL is relative, so it does not depend on
+// ExpiresAt has passed, at most 100 years, plus a grace period of
+// [DefaultExpiryGrace] that [WithExpiryGrace] changes. The TTL is relative, so it does not depend on
 // the Redis server's clock. The grace covers callers whose clock differs
 // from the writer's, and keeps a record written with an ExpiresAt in the
 // past, as by tests with a fixed clock, for the grace period instead of
