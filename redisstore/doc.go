@@ -68,8 +68,8 @@
 // Set-ups, challenges, backup codes and devices get a Redis TTL: the time
 // from the writing process's wall clock to their ExpiresAt, or zero if
 // ExpiresAt has passed, at most 100 years, plus a grace period of
-// [DefaultExpiryGrace] that [WithExpiryGrace] changes. The TTL is relative, so it does not depend on
-// the Redis server's clock. The grace covers callers whose clock differs
+// [DefaultExpiryGrace] that [WithExpiryGrace] changes. The TTL is
+// relative, so it does not depend on the Redis server's clock. The grace covers callers whose clock differs
 // from the writer's, and keeps a record written with an ExpiresAt in the
 // past, as by tests with a fixed clock, for the grace period instead of
 // deleting it at once. The TTL only frees memory: scripts and reads
