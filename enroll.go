@@ -137,14 +137,7 @@ func (m *Manager) StartSetup(ctx context.Context, userID, accountName string) (*
 		Period:    time.Duration(m.params.period) * time.Second,
 		ExpiresAt: m.now().Add(m.setupTimeout),
 	}
-	key.URI, err = keyuri.Build(keyuri.Params{
-		Issuer:      m.issuer,
-		AccountName: accountName,
-		Secret:      key.Secret,
-		Algorithm:   m.params.alg.String(),
-		Digits:      m.params.digits,
-		Period:      int(m.params.period),
-	})
+	key.URI, err = m.keyURI(accountName, key)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +146,53 @@ func (m *Manager) StartSetup(ctx context.Context, userID, accountName string) (*
 	}
 	m.emit(ctx, Event{Kind: EventSetupStarted, UserID: userID, Actor: userID})
 	return key, nil
+}
+
+// PendingSetup returns the key of the user's pending set-up, so that the
+// set-up page can show the same QR code again after a reload, in any of
+// the user's browsers. It returns [ErrNoSetup] when there is none or it
+// expired; the host then calls StartSetup.
+func (m *Manager) PendingSetup(ctx context.Context, userID, accountName string) (*SetupKey, error) {
+	if err := validateLabel("account name", accountName); err != nil {
+		return nil, err
+	}
+	setup, err := m.store.GetSetup(ctx, userID, m.now())
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNoSetup
+	}
+	if err != nil {
+		return nil, fmt.Errorf("twofactor: reading the set-up of user %q failed: %w", userID, err)
+	}
+	key := &SetupKey{
+		UserID:    userID,
+		Algorithm: setup.Algorithm,
+		Digits:    setup.Digits,
+		Period:    time.Duration(setup.Period) * time.Second,
+		ExpiresAt: setup.ExpiresAt,
+	}
+	err = m.secrets.withOpen(userID, setup.Secret, func(secret []byte) error {
+		key.Secret = base32NoPad.EncodeToString(secret)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if key.URI, err = m.keyURI(accountName, key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// keyURI builds the otpauth:// URI of key for accountName.
+func (m *Manager) keyURI(accountName string, key *SetupKey) (string, error) {
+	return keyuri.Build(keyuri.Params{
+		Issuer:      m.issuer,
+		AccountName: accountName,
+		Secret:      key.Secret,
+		Algorithm:   key.Algorithm.String(),
+		Digits:      key.Digits,
+		Period:      int(key.Period / time.Second),
+	})
 }
 
 func (m *Manager) storeSetup(ctx context.Context, userID string, secret []byte, expires time.Time) error {

@@ -277,3 +277,37 @@ func TestSetupKeyRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingSetupShowsSameKey(t *testing.T) {
+	kit := twofactortest.New(t, twofactor.Config{Digits: 8})
+	ctx := t.Context()
+	if _, err := kit.Manager.PendingSetup(ctx, "u1", "a@example.com"); !errors.Is(err, twofactor.ErrNoSetup) {
+		t.Errorf("PendingSetup before any set-up error = %v, want ErrNoSetup", err)
+	}
+	started, err := kit.Manager.StartSetup(ctx, "u1", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kit.Clock.Advance(time.Minute)
+	again, err := kit.Manager.PendingSetup(ctx, "u1", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Secret != started.Secret || again.URI != started.URI || again.Digits != 8 ||
+		again.Period != started.Period || !again.ExpiresAt.Equal(started.ExpiresAt) {
+		t.Errorf("PendingSetup = %v / %s, want the key StartSetup returned", again, again.URI)
+	}
+	// A set-up started elsewhere replaces it, and PendingSetup follows.
+	newer, err := kit.Manager.StartSetup(ctx, "u1", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err = kit.Manager.PendingSetup(ctx, "u1", "a@example.com")
+	if err != nil || again.Secret != newer.Secret {
+		t.Errorf("PendingSetup after a second StartSetup returned another key: %v", err)
+	}
+	kit.Clock.Advance(10 * time.Minute)
+	if _, err := kit.Manager.PendingSetup(ctx, "u1", "a@example.com"); !errors.Is(err, twofactor.ErrNoSetup) {
+		t.Errorf("PendingSetup after expiry error = %v, want ErrNoSetup", err)
+	}
+}

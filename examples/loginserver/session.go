@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/twofactor-go/twofactor"
 )
 
 const (
@@ -59,10 +57,6 @@ type session struct {
 	// set up 2FA again before using any other page.
 	mustReset bool
 
-	// setupKey is the pending set-up shown on the set-up page, kept so
-	// that a wrong confirmation code can show the same QR code again.
-	setupKey *twofactor.SetupKey
-
 	notices []notice
 }
 
@@ -76,7 +70,6 @@ func (s *session) clearLogin() {
 	s.challengeID = ""
 	s.trustAllowed = false
 	s.mustReset = false
-	s.setupKey = nil
 }
 
 // validCSRF reports whether token is the session's CSRF token, comparing in

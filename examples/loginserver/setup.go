@@ -70,19 +70,16 @@ func (s *server) renderSetup(w http.ResponseWriter, r *http.Request, sess *sessi
 	})
 }
 
-// pendingSetup returns the session's unexpired set-up key, or starts a new
-// set-up. Keeping the key lets a reload or a wrong code show the same QR
-// code, which the user may already have scanned.
+// pendingSetup returns the user's pending set-up key, or starts a new
+// set-up. Showing the pending key lets a reload or a wrong code show the
+// same QR code, which the user may already have scanned, and a set-up
+// started in another browser shows there too.
 func (s *server) pendingSetup(ctx context.Context, sess *session, u *user) (*twofactor.SetupKey, error) {
-	if k := sess.setupKey; k != nil && k.UserID == u.ID && s.now().Before(k.ExpiresAt) {
-		return k, nil
+	key, err := s.manager.PendingSetup(ctx, u.ID, u.Email)
+	if errors.Is(err, twofactor.ErrNoSetup) {
+		return s.manager.StartSetup(ctx, u.ID, u.Email)
 	}
-	key, err := s.manager.StartSetup(ctx, u.ID, u.Email)
-	if err != nil {
-		return nil, err
-	}
-	sess.setupKey = key
-	return key, nil
+	return key, err
 }
 
 // groupKey writes a base32 key in groups of four characters separated by
@@ -105,7 +102,6 @@ func (s *server) confirmSetup(w http.ResponseWriter, r *http.Request, sess *sess
 		s.renderSetup(w, r, sess, u, http.StatusUnprocessableEntity, s.messages.IncorrectCode)
 		return
 	case errors.Is(err, twofactor.ErrNoSetup):
-		sess.setupKey = nil
 		sess.addNotice(notice{Text: "The set-up expired. Scan the new QR code and try again."})
 		s.redirect(w, r, sess, "/setup")
 		return
@@ -113,7 +109,6 @@ func (s *server) confirmSetup(w http.ResponseWriter, r *http.Request, sess *sess
 		s.fail(w, r, sess, "confirming the set-up", err)
 		return
 	}
-	sess.setupKey = nil
 	sess.mustReset = false
 	sess.addNotice(notice{Text: "Two-factor sign-in is on. You will be asked for a code from your app when you sign in."})
 	s.redirect(w, r, sess, "/")
@@ -129,7 +124,6 @@ func (s *server) turnOff(w http.ResponseWriter, r *http.Request, sess *session, 
 		return
 	}
 	devicecookie.Clear(w, s.deviceCookie)
-	sess.setupKey = nil
 	sess.addNotice(notice{Text: "Two-factor sign-in is off, and every trusted browser was forgotten."})
 	s.redirect(w, r, sess, "/")
 }
