@@ -23,7 +23,9 @@
 // base32, the otpauth:// key URI and, through [SetupKey.PNG], a QR code of
 // it. The user adds the key to an authenticator app and types the code it
 // shows; [Manager.ConfirmSetup] checks that code and only then enables 2FA.
-// An unconfirmed set-up expires after 10 minutes and affects no login.
+// [Manager.PendingSetup] returns the pending key again, for a reload of the
+// set-up page. An unconfirmed set-up expires after 10 minutes and affects
+// no login.
 //
 // Calling StartSetup for an enrolled user is a reset: the old secret keeps
 // working until the new one is confirmed, and the confirmation revokes the
