@@ -65,6 +65,7 @@ func Cases() []Case {
 	cs = append(cs, challengeCases()...)
 	cs = append(cs, backupCodeCases()...)
 	cs = append(cs, deviceCases()...)
+	cs = append(cs, raceCases()...)
 	cs = append(cs, managerCases()...)
 	return cs
 }
