@@ -109,59 +109,6 @@ func TestAttackConfirmSetupVersusDeleteEnrollment(t *testing.T) {
 	}
 }
 
-// TestAttackSubMicrosecondExpiry stores records that expire a fraction of
-// a microsecond before now, in the same microsecond. The column keeps
-// microseconds, but no method may return a record that expired at or
-// before now.
-func TestAttackSubMicrosecondExpiry(t *testing.T) {
-	instants := []struct {
-		name string
-		now  time.Time
-	}{
-		{"after 1970", base.Add(700 * time.Nanosecond)},
-		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 999_999_700, time.UTC)},
-		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 700, time.UTC)},
-	}
-	pool := newPool(t)
-	for _, in := range instants {
-		t.Run(in.name, func(t *testing.T) {
-			s, _ := newAttackStore(t, pool)
-			checkExpiredAbsent(t, s, in.now.Add(-400*time.Nanosecond), in.now)
-			checkExpiredAbsent(t, s, in.now, in.now)
-		})
-	}
-}
-
-// checkExpiredAbsent stores a set-up, backup code and device of a fresh
-// user that expire at expires, and checks that every method treats them
-// as absent at now.
-func checkExpiredAbsent(t *testing.T, s *postgresstore.Store, expires, now time.Time) {
-	t.Helper()
-	ctx := t.Context()
-	user := "u-" + fmt.Sprint(expires.UnixNano())
-	must(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: user, Secret: []byte("x"), ExpiresAt: expires}))
-	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: user, Hash: []byte("h"), ExpiresAt: expires}))
-	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: user, TokenHash: []byte("t"), ExpiresAt: expires}))
-
-	if _, err := s.GetSetup(ctx, user, now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("GetSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.ConfirmSetup(ctx, user, "s1", 1, now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("ConfirmSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.ConsumeBackupCode(ctx, user, []byte("h"), now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("ConsumeBackupCode(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.UseDevice(ctx, user, []byte("t"), now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("UseDevice(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	list, err := s.ListDevices(ctx, user, now)
-	must(t, "ListDevices", err)
-	if len(list) != 0 {
-		t.Errorf("ListDevices(expires %v, now %v) returned %d devices, want 0", expires, now, len(list))
-	}
-}
-
 // TestAttackTimeExtremes stores a device that expires at an extreme time,
 // then uses it one microsecond before and at that time. A time that the
 // column cannot hold must fail with an error that is no sentinel, and must

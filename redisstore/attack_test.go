@@ -69,58 +69,6 @@ func TestAttackFarFutureExpiry(t *testing.T) {
 	}
 }
 
-// TestAttackSubMicrosecondExpiry stores records that expire at now or a
-// fraction of a microsecond before it. Times are kept in microseconds, but
-// no method may return a record that expired at or before now.
-func TestAttackSubMicrosecondExpiry(t *testing.T) {
-	tests := []struct {
-		name string
-		now  time.Time
-	}{
-		{"after 1970", base.Add(700 * time.Nanosecond)},
-		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 999_999_700, time.UTC)},
-		{"year 1", time.Date(1, 1, 1, 0, 0, 0, 700, time.UTC)},
-		{"year 2500", time.Date(2500, 1, 1, 0, 0, 0, 700, time.UTC)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newAttackStore(t)
-			for i, expires := range []time.Time{tt.now.Add(-400 * time.Nanosecond), tt.now, tt.now.Add(-time.Microsecond)} {
-				checkExpiredAbsent(t, s, fmt.Sprintf("u%d", i), expires, tt.now)
-			}
-		})
-	}
-}
-
-// checkExpiredAbsent stores a set-up, backup code and device of user that
-// expire at expires, and checks that every method treats them as absent
-// at now.
-func checkExpiredAbsent(t *testing.T, s *redisstore.Store, user string, expires, now time.Time) {
-	t.Helper()
-	ctx := t.Context()
-	mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: user, Secret: []byte("x"), ExpiresAt: expires}))
-	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: user, Hash: []byte("h"), ExpiresAt: expires}))
-	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: user, TokenHash: []byte("t"), CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires}))
-
-	if _, err := s.GetSetup(ctx, user, now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("GetSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.ConfirmSetup(ctx, user, "s1", 1, now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("ConfirmSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.ConsumeBackupCode(ctx, user, []byte("h"), now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("ConsumeBackupCode(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	if _, err := s.UseDevice(ctx, user, []byte("t"), now); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("UseDevice(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
-	}
-	list, err := s.ListDevices(ctx, user, now)
-	mustDo(t, "ListDevices", err)
-	if len(list) != 0 {
-		t.Errorf("ListDevices(expires %v, now %v) returned %d devices, want 0", expires, now, len(list))
-	}
-}
-
 // TestAttackAcceptStepLargeSteps records steps beyond 2^53, where the Lua
 // script's doubles no longer hold every integer. An equal or older step
 // must fail, and a greater one must succeed.

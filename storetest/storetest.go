@@ -66,6 +66,7 @@ func Cases() []Case {
 	cs = append(cs, backupCodeCases()...)
 	cs = append(cs, deviceCases()...)
 	cs = append(cs, raceCases()...)
+	cs = append(cs, expiryCases()...)
 	cs = append(cs, managerCases()...)
 	return cs
 }
