@@ -154,11 +154,15 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 		return failClosed, fmt.Errorf("twofactor: login of user %q has invalid role %d; use RoleAgent, RoleSuperAgent or RoleAdministrator", login.UserID, login.Role)
 	}
 	now := m.now()
+
+	// An unconfirmed set-up protects nothing.
 	if _, err := m.store.GetEnrollment(ctx, login.UserID); errors.Is(err, ErrNotFound) {
 		return m.skip(ctx, login, ReasonNotEnrolled, Account{}), nil
 	} else if err != nil {
 		return failClosed, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", login.UserID, err)
 	}
+
+	// A locked account is refused whatever the method, channel or device.
 	acct, err := m.store.GetAccount(ctx, login.UserID)
 	if err != nil {
 		return failClosed, fmt.Errorf("twofactor: reading the account of user %q failed: %w", login.UserID, err)
@@ -166,6 +170,8 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	if acct.Failures >= m.maxAttempts {
 		return Decision{Required: true, Reason: ReasonLocked}, nil
 	}
+
+	// The skips, each with its reason.
 	if login.Method == MethodSSO && login.Role != RoleAdministrator {
 		return m.skip(ctx, login, ReasonSSO, acct), nil
 	}
@@ -179,6 +185,7 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	if trusted {
 		return m.skip(ctx, login, ReasonTrustedDevice, acct), nil
 	}
+
 	c, err := m.startChallenge(ctx, login, acct, now)
 	if err != nil {
 		return failClosed, err

@@ -162,6 +162,7 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+
 	m := &Manager{
 		store:            cfg.Store,
 		issuer:           cfg.Issuer,
@@ -176,6 +177,7 @@ func New(cfg Config) (*Manager, error) {
 		now:              cfg.Now,
 		rand:             cfg.Rand,
 	}
+
 	if m.skew < 0 {
 		m.skew = 0
 	}
@@ -185,12 +187,14 @@ func New(cfg Config) (*Manager, error) {
 	if err := m.validateDurations(); err != nil {
 		return nil, err
 	}
+
 	if m.now == nil {
 		m.now = time.Now
 	}
 	if m.rand == nil {
 		m.rand = rand.Reader
 	}
+
 	if m.messages, err = cfg.Messages.withDefaults(); err != nil {
 		return nil, err
 	}

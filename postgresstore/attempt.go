@@ -20,8 +20,8 @@ import (
 // row lock and checks its WHERE on the row's latest version, even one
 // committed after the statement began, so concurrent calls add one at a
 // time and never count past the limit. A concurrent first insert makes
-// the other inserts wait and take the update path. Every other read sees
-// the database as of the statement's start.
+// the other inserts wait and take the update path. Every other read uses
+// the snapshot taken at the statement's start.
 const reserveAttemptSQL = `
 	WITH enrollment AS (
 		SELECT ` + enrollmentColumns + `

@@ -97,7 +97,7 @@ func (s *Store) ConfirmSetup(ctx context.Context, userID, setupID string, step i
 // DeleteEnrollment implements [twofactor.EnrollmentStore]. It runs two
 // statements in one transaction, set-up first, so that it takes its locks
 // in the order ConfirmSetup takes them, and so that the second statement's
-// snapshot sees an enrollment that a ConfirmSetup waiting on the set-up
+// snapshot includes an enrollment that a ConfirmSetup waiting on the set-up
 // row committed meanwhile.
 func (s *Store) DeleteEnrollment(ctx context.Context, userID string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -23,7 +23,7 @@ func storableText(s string) bool {
 // newFuzzStore returns a migrated Store in a fresh schema named
 // tf_fuzz_<random hex>. The fuzzing coordinator can stop a worker process
 // before its cleanups run, which leaves the schema behind, so the prefix
-// tells such schemas apart from those of the other tests.
+// distinguishes such schemas from those of the other tests.
 func newFuzzStore(f *testing.F) *postgresstore.Store {
 	pool := newPool(f)
 	s := postgresstore.New(pool, postgresstore.WithSchema(newPrefixedSchema(f, pool, "tf_fuzz_")))

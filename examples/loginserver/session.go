@@ -20,8 +20,8 @@ const (
 	// maxSessions bounds the memory that sessions take. When the store is
 	// full even after dropping idle sessions, a new session replaces the
 	// least recently seen one without a user, so that anonymous requests
-	// cannot lock new visitors out; with no such session left, new
-	// visitors get an error page.
+	// cannot lock new visitors out. Only when every session has a user do
+	// new visitors get an error page.
 	maxSessions = 100_000
 )
 

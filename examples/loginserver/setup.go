@@ -117,7 +117,7 @@ func (s *server) confirmSetup(w http.ResponseWriter, r *http.Request, sess *sess
 // turnOff removes the user's 2FA and deletes this browser's device cookie.
 //
 // NOTE: a production site would ask for the password or a code again
-// before turning 2FA off; the demo turns it off on a signed-in request.
+// before turning 2FA off. The demo turns it off on any signed-in request.
 func (s *server) turnOff(w http.ResponseWriter, r *http.Request, sess *session, u *user) {
 	if err := s.manager.TurnOff(r.Context(), u.ID, u.ID); err != nil {
 		s.fail(w, r, sess, "turning off 2FA", err)
