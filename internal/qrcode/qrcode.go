@@ -1,5 +1,5 @@
-// Package qrcode renders text, such as a TOTP key URI, as a QR code PNG
-// that a phone camera can scan.
+// Package qrcode encodes text, such as a TOTP key URI, as a QR code and
+// renders it as a PNG that a phone camera can scan.
 package qrcode
 
 import (
@@ -9,9 +9,6 @@ import (
 	"image/color"
 	"image/png"
 	"sync"
-
-	"github.com/boombuler/barcode"
-	"github.com/boombuler/barcode/qr"
 )
 
 // QuietZone is the minimum white border, in modules, on each side of the
@@ -67,13 +64,14 @@ func PNG(content string, size int) ([]byte, error) {
 	if size > MaxSize {
 		return nil, fmt.Errorf("twofactor: QR code size %d is too large; use at most %d", size, MaxSize)
 	}
-	code, err := encode(content)
-	if err != nil {
-		return nil, err
+	seg, ok := chooseSegment(content)
+	if !ok {
+		return nil, contentTooLongError(len(content))
 	}
-	if smallest := minSize(code); size < smallest {
+	if smallest := minSize(seg.version); size < smallest {
 		return nil, fmt.Errorf("twofactor: QR code size %d is too small; use at least %d", size, smallest)
 	}
+	code := encodeSegment(content, seg)
 
 	var buf bytes.Buffer
 	if err := pngEncoder.Encode(&buf, render(code, size)); err != nil {
@@ -85,40 +83,21 @@ func PNG(content string, size int) ([]byte, error) {
 // MinSize returns the smallest size that PNG accepts for content: one
 // pixel per module, including the quiet zone on both sides.
 func MinSize(content string) (int, error) {
-	code, err := encode(content)
-	if err != nil {
-		return 0, err
+	seg, ok := chooseSegment(content)
+	if !ok {
+		return 0, contentTooLongError(len(content))
 	}
-	return minSize(code), nil
+	return minSize(seg.version), nil
 }
 
-// encode returns the QR code of content with one module per pixel.
-func encode(content string) (barcode.Barcode, error) {
-	// TODO: qr.Encode takes about 85% of PNG for a key URI. In
-	// github.com/boombuler/barcode v1.1.0 it scores all eight masks with
-	// per-module bit lookups and walks the modules through two goroutines
-	// and channels, and no option skips that. Alone it takes 0.67x the
-	// time of pquerna's Key.Image with png.Encode, so set-up with the PNG
-	// cannot reach 0.5x of that while it calls qr.Encode (BENCHMARKS.md).
-	code, err := qr.Encode(content, qr.M, qr.Auto)
-	if err != nil {
-		// The qr package quotes content in its errors, so they are not
-		// wrapped. In github.com/boombuler/barcode v1.1.0, qr.Auto fails
-		// only when content is longer than the largest QR code (version
-		// 40) can hold, which TestPNGContentTooLong checks at 2331 bytes.
-		return nil, fmt.Errorf("twofactor: QR code content of %d bytes is too long; shorten it", len(content))
-	}
-	return code, nil
+func minSize(version int) int {
+	return symbolSize(version) + 2*QuietZone
 }
 
-func minSize(code barcode.Barcode) int {
-	return code.Bounds().Dx() + 2*QuietZone
-}
-
-// render draws code into a size by size image, where size >= minSize(code).
-func render(code barcode.Barcode, size int) *image.Paletted {
-	bounds := code.Bounds()
-	modules := bounds.Dx()
+// render draws code into a size by size image, where size is at least the
+// code's size plus the quiet zone on both sides.
+func render(code *Code, size int) *image.Paletted {
+	modules := code.size
 	scale := size / (modules + 2*QuietZone)
 	// margin is the left and top border in pixels: the quiet zone plus half
 	// the leftover pixels. The right and bottom borders get the rest.
@@ -128,8 +107,8 @@ func render(code barcode.Barcode, size int) *image.Paletted {
 	row := make([]uint8, size)
 	for y := range modules {
 		clear(row)
-		for x := range modules {
-			if isDark(code.At(bounds.Min.X+x, bounds.Min.Y+y)) {
+		for x, dark := range code.modules[y*modules : (y+1)*modules] {
+			if dark == 1 {
 				start := margin + x*scale
 				fillOnes(row[start : start+scale])
 			}
@@ -141,10 +120,6 @@ func render(code barcode.Barcode, size int) *image.Paletted {
 		}
 	}
 	return img
-}
-
-func isDark(c color.Color) bool {
-	return color.GrayModel.Convert(c).(color.Gray).Y < 0x80
 }
 
 func fillOnes(pixels []uint8) {

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/boombuler/barcode/qr"
-
 	"github.com/twofactor-go/twofactor/internal/qrcode"
 )
 
@@ -124,13 +122,13 @@ func checkPalette(t *testing.T, img image.Image) {
 	}
 }
 
-// checkLayout checks the image against the QR code of content. It wants a
-// white quiet zone of at least QuietZone modules on each side and the code
-// centred within one pixel. Every module must be a uniform square of whole
-// pixels whose color matches the code.
+// checkLayout checks the image against the QR code of content from
+// boombulerEncode. It wants a white quiet zone of at least QuietZone modules
+// on each side and the code centred within one pixel. Every module must be
+// a uniform square of whole pixels whose color matches the code.
 func checkLayout(t *testing.T, img image.Image, content string) {
 	t.Helper()
-	code, err := qr.Encode(content, qr.M, qr.Auto)
+	code, err := boombulerEncode(content)
 	if err != nil {
 		t.Fatalf("qr.Encode: %v", err)
 	}
@@ -276,13 +274,25 @@ func TestPNGZbarimg(t *testing.T) {
 		t.Skip("zbarimg not found; install the Debian package zbar-tools to run this test")
 	}
 
-	for _, content := range []string{testURI, longURI} {
+	contents := []struct {
+		name    string
+		content string
+	}{
+		{"URI", testURI},
+		{"long URI", longURI},
+		{"numeric", "0123456789"},
+		{"alphanumeric", "HTTPS://EXAMPLE.COM/A"},
+		// qr.Auto would drop the sign in numeric mode.
+		{"signed digits", "+12345"},
+	}
+	for _, tc := range contents {
+		content := tc.content
 		smallest, err := qrcode.MinSize(content)
 		if err != nil {
 			t.Fatalf("MinSize: %v", err)
 		}
 		for _, size := range []int{200, 256, 2 * smallest} {
-			t.Run("min"+strconv.Itoa(smallest)+"/size"+strconv.Itoa(size), func(t *testing.T) {
+			t.Run(tc.name+"/min"+strconv.Itoa(smallest)+"/size"+strconv.Itoa(size), func(t *testing.T) {
 				data, err := qrcode.PNG(content, size)
 				if err != nil {
 					t.Fatalf("PNG(%d): %v", size, err)
