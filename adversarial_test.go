@@ -689,7 +689,8 @@ func TestAttackBeginFailsClosed(t *testing.T) {
 }
 
 // TestAttackStoreErrorAfterRightCode fails the store write of a right
-// code after four wrong ones: the attempt must not lock the account.
+// code after four wrong ones: the attempt must be released, so that the
+// account does not lock, and the challenge and the code stay usable.
 func TestAttackStoreErrorAfterRightCode(t *testing.T) {
 	failing := twofactortest.NewFailingStore(memstore.New())
 	kit := attackKit(t, twofactor.Config{Store: failing})
@@ -700,7 +701,8 @@ func TestAttackStoreErrorAfterRightCode(t *testing.T) {
 		submit(t, kit, id, wrong)
 	}
 	failing.Fail(nil, "AcceptStep")
-	res, err := kit.Manager.Submit(t.Context(), id, twofactortest.Code(t, key, kit.Clock.Now()))
+	right := twofactortest.Code(t, key, kit.Clock.Now())
+	res, err := kit.Manager.Submit(t.Context(), id, right)
 	if err == nil || res.Succeeded() {
 		t.Fatalf("Submit with AcceptStep failing = %+v, %v, want an error", res, err)
 	}
@@ -708,9 +710,19 @@ func TestAttackStoreErrorAfterRightCode(t *testing.T) {
 	if locked, _ := kit.Manager.Locked(t.Context(), "u1"); locked {
 		t.Errorf("the right code locked the account after a store failure")
 	}
+	if n := kit.Events.Count(twofactor.EventLocked); n != 0 {
+		t.Errorf("%d lock events after a store failure on the right code, want 0", n)
+	}
 	acct, _ := kit.Store.GetAccount(t.Context(), "u1")
-	if acct.Failures > 4 {
-		t.Errorf("failures = %d after 4 wrong codes and a right one, want at most 4", acct.Failures)
+	if acct.Failures != 4 {
+		t.Errorf("failures = %d after 4 wrong codes and a right one the store failed to record, want 4", acct.Failures)
+	}
+	c, err := kit.Store.GetChallenge(t.Context(), id)
+	if err != nil || c.State != twofactor.StateCodePending {
+		t.Errorf("challenge after the store failure = %v, %v, want code-pending", c.State, err)
+	}
+	if res := submit(t, kit, id, right); !res.Succeeded() {
+		t.Errorf("the right code after the store recovered = %+v, want success", res)
 	}
 }
 
@@ -909,27 +921,45 @@ func TestAttackConfirmCodeNotReplayable(t *testing.T) {
 	}
 }
 
+// TestAttackErrorsHideInput fails each store call that a submission can
+// make with the code in hand, and checks that the error shows neither the
+// code nor a secret.
 func TestAttackErrorsHideInput(t *testing.T) {
 	failing := twofactortest.NewFailingStore(memstore.New())
 	kit := attackKit(t, twofactor.Config{Store: failing})
 	key := kit.Enroll(t, "u1")
-	methods := []string{"GetChallenge", "ReserveAttempt", "AcceptStep", "UpdateChallenge"}
-	for _, method := range methods {
-		// A fresh step each time, because a failure after AcceptStep spends
-		// the code.
+	tests := []struct {
+		method string
+		backup bool // submit a backup code, not the app's code
+		late   bool // submit at the deadline, which closes the challenge
+	}{
+		{method: "ReserveAttempt"},
+		{method: "AcceptStep"},
+		{method: "ConsumeBackupCode", backup: true},
+		{method: "UpdateChallenge", late: true},
+	}
+	for _, tt := range tests {
+		// A fresh step each time keeps the cases independent of each
+		// other.
 		kit.Clock.Advance(key.Period)
 		code := twofactortest.Code(t, key, kit.Clock.Now())
+		if tt.backup {
+			code = issue(t, kit, "u1")
+		}
 		id := beginChallenge(t, kit, "u1")
-		failing.Fail(errors.New("store down"), method)
+		if tt.late {
+			kit.Clock.Advance(twofactor.DefaultChallengeTimeout)
+		}
+		failing.Fail(errors.New("store down"), tt.method)
 		_, err := kit.Manager.Submit(t.Context(), id, code)
 		failing.Heal()
 		if err == nil {
-			t.Errorf("Submit with %s failing: error = nil", method)
+			t.Errorf("Submit with %s failing: error = nil", tt.method)
 			continue
 		}
-		for _, secret := range []string{code, key.Secret, hex.EncodeToString(attackKey.Secret)} {
+		for _, secret := range []string{code, strings.ReplaceAll(code, "-", ""), key.Secret, hex.EncodeToString(attackKey.Secret)} {
 			if strings.Contains(err.Error(), secret) {
-				t.Errorf("Submit error with %s failing shows a secret: %q", method, err)
+				t.Errorf("Submit error with %s failing shows a secret: %q", tt.method, err)
 			}
 		}
 	}

@@ -156,15 +156,17 @@ func (m *Manager) hashBackupCode(userID, code string) []byte {
 	return h.Sum(nil)
 }
 
-// consumeBackupCode reports whether code is the user's current backup code,
-// and spends it if so.
-func (m *Manager) consumeBackupCode(ctx context.Context, userID, code string, now time.Time) (bool, error) {
-	_, err := m.store.ConsumeBackupCode(ctx, userID, m.hashBackupCode(userID, code), now)
-	if errors.Is(err, ErrNotFound) {
+// consumeBackupCode reports whether code is the current backup code of the
+// challenge's user, and spends it on the challenge if so.
+func (m *Manager) consumeBackupCode(ctx context.Context, c Challenge, code string, now time.Time) (bool, error) {
+	_, err := m.store.ConsumeBackupCode(ctx, c.ID, c.UserID, m.hashBackupCode(c.UserID, code), now)
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("twofactor: checking the backup code of user %q failed: %w", userID, err)
+	case errors.Is(err, ErrConflict):
+		return false, ErrChallengeClosed
+	case err != nil:
+		return false, fmt.Errorf("twofactor: checking the backup code of user %q failed: %w", c.UserID, err)
 	}
 	return true, nil
 }

@@ -167,13 +167,17 @@ func TrustDevice(label string) SubmitOption {
 
 // startChallenge stores a new challenge in the code-pending state.
 func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account, now time.Time) (*Challenge, error) {
-	id, err := m.randomBytes(16)
+	random, err := m.randomBytes(16)
 	if err != nil {
 		return nil, err
 	}
+	id := hex.EncodeToString(random)
+	if maker, ok := m.store.(ChallengeIDMaker); ok {
+		id = maker.NewChallengeID(login.UserID, random)
+	}
 	deadline := now.Add(m.challengeTimeout)
 	c := &Challenge{
-		ID:           hex.EncodeToString(id),
+		ID:           id,
 		UserID:       login.UserID,
 		Role:         login.Role,
 		State:        StateCodePending,
@@ -200,69 +204,70 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // The time limit is checked first and a locked account second, so neither
 // checks the code. The code is checked only after an attempt is reserved
 // on the account, so concurrent submissions never check more codes than the
-// attempt limit allows. A right code clears the account's failures in the
-// same store operation that records its use. A code that was already
-// accepted once counts as a wrong code.
+// attempt limit allows. A right code clears the account's failures and
+// closes the challenge in the same store operation that records its use. A
+// code that was already accepted once counts as a wrong code.
+//
+// A wrong app code takes one store call; a right one, a backup code or a
+// code that was already used takes two.
 func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ...SubmitOption) (Result, error) {
 	now := m.now()
 
-	// Load the challenge and refuse a closed one.
-	c, err := m.store.GetChallenge(ctx, challengeID)
+	// One store call loads the challenge, the account and the enrollment,
+	// and reserves an attempt before any code is checked when the
+	// challenge may take one.
+	a, err := m.store.ReserveAttempt(ctx, challengeID, m.maxAttempts, now)
 	if errors.Is(err, ErrNotFound) {
 		return Result{}, ErrChallengeNotFound
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("twofactor: reading challenge failed: %w", err)
+		return Result{}, fmt.Errorf("twofactor: reserving an attempt on a challenge failed: %w", err)
 	}
-	switch c.State {
-	case StateCodePending:
-	case StateSucceeded:
-		return Result{}, ErrChallengeClosed
-	default:
-		return m.closedResult(c.State), nil
-	}
-
-	// The time limit comes before anything else, whatever was typed.
-	if !now.Before(c.Deadline) {
-		return m.timeOut(ctx, c)
-	}
-
-	// Reserve an attempt before any code is checked. The same store call
-	// loads the enrollment, and refuses a locked account.
-	acct, enrollment, err := m.store.ReserveAttempt(ctx, c.UserID, m.maxAttempts)
-	switch {
-	case errors.Is(err, ErrAttemptLimit):
-		return m.lockChallenge(ctx, c, false)
-	case errors.Is(err, ErrNotFound):
-		return Result{}, ErrNotEnrolled
-	case err != nil:
-		return Result{}, fmt.Errorf("twofactor: counting an attempt of user %q failed: %w", c.UserID, err)
-	}
-
-	// An unlock since the challenge began ended it.
-	if acct.Generation != c.Generation {
-		m.releaseAttempt(ctx, c.UserID)
-		return m.lockChallenge(ctx, c, false)
+	c := a.Challenge
+	if !a.Reserved {
+		return m.refuse(ctx, a, now)
 	}
 
 	// Check the code. Only a definite result keeps the attempt counted.
-	accepted, backup, err := m.checkInput(ctx, enrollment, input, now)
+	accepted, backup, err := m.checkInput(ctx, c, a.Enrollment, input, now)
 	if err != nil {
 		m.releaseAttempt(ctx, c.UserID)
 		return Result{}, err
 	}
 	if !accepted {
-		return m.reject(ctx, c, acct.Failures)
+		return m.reject(ctx, c, a.Account.Failures)
 	}
-	return m.succeed(ctx, c, acct, backup, opts)
+	return m.succeed(ctx, c, a.Account, backup, opts)
+}
+
+// refuse answers a submission for which the store reserved no attempt. The
+// checks follow the store's conditions in order: a closed challenge, the
+// time limit, which comes before anything else whatever was typed, the
+// enrollment, and last a locked account or an unlock since the challenge
+// began, both of which lock the challenge.
+func (m *Manager) refuse(ctx context.Context, a Attempt, now time.Time) (Result, error) {
+	c := a.Challenge
+	switch {
+	case c.State == StateSucceeded:
+		return Result{}, ErrChallengeClosed
+	case c.State != StateCodePending:
+		return m.closedResult(c.State), nil
+	case !now.Before(c.Deadline):
+		return m.timeOut(ctx, c)
+	case a.Enrollment.UserID == "":
+		return Result{}, ErrNotEnrolled
+	}
+	return m.lockChallenge(ctx, c, false)
 }
 
 // checkInput reports whether input is a right, unused app code or backup
-// code of the enrollment, and records its use.
-func (m *Manager) checkInput(ctx context.Context, e Enrollment, input string, now time.Time) (accepted, backup bool, err error) {
+// code of the enrollment. A right one signs in the challenge in the same
+// store call that records its use. It returns ErrChallengeClosed when the
+// challenge left the code-pending state since the attempt was reserved.
+func (m *Manager) checkInput(ctx context.Context, c Challenge, e Enrollment, input string, now time.Time) (accepted, backup bool, err error) {
 	var code [backupCodeLength]byte
 	if _, ok := normalizeBackupCodeTo(&code, input); ok {
-		accepted, err = m.consumeBackupCode(ctx, e.UserID, string(code[:]), now)
+		accepted, err = m.consumeBackupCode(ctx, c, string(code[:]), now)
 		return accepted, true, err
 	}
 	var step int64
@@ -275,12 +280,14 @@ func (m *Manager) checkInput(ctx context.Context, e Enrollment, input string, no
 	if err != nil || !ok {
 		return false, false, err
 	}
-	err = m.store.AcceptStep(ctx, e.UserID, step)
-	if errors.Is(err, ErrStepUsed) {
+	err = m.store.AcceptStep(ctx, c.ID, c.UserID, step)
+	switch {
+	case errors.Is(err, ErrStepUsed):
 		return false, false, nil
-	}
-	if err != nil {
-		return false, false, fmt.Errorf("twofactor: recording the accepted code of user %q failed: %w", e.UserID, err)
+	case errors.Is(err, ErrConflict):
+		return false, false, ErrChallengeClosed
+	case err != nil:
+		return false, false, fmt.Errorf("twofactor: recording the accepted code of user %q failed: %w", c.UserID, err)
 	}
 	return true, false, nil
 }
@@ -291,14 +298,9 @@ func (m *Manager) releaseAttempt(ctx context.Context, userID string) {
 	_ = m.store.ReleaseAttempt(ctx, userID)
 }
 
+// succeed finishes a submission whose code the store accepted, which moved
+// the challenge to succeeded.
 func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup bool, opts []SubmitOption) (Result, error) {
-	err := m.store.UpdateChallenge(ctx, c.ID, StateCodePending, StateSucceeded)
-	if errors.Is(err, ErrConflict) {
-		return Result{}, ErrChallengeClosed
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("twofactor: closing challenge failed: %w", err)
-	}
 	kind := EventCodeAccepted
 	if backup {
 		kind = EventBackupCodeUsed

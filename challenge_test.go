@@ -1,7 +1,9 @@
 package twofactor_test
 
 import (
+	"encoding/hex"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -332,29 +334,283 @@ func TestUnlockAfterPasswordReset(t *testing.T) {
 	}
 }
 
+// TestStoreFailureNotVerifiedNotCounted fails each store call that comes
+// before or carries the verdict on a right code. The submission must
+// return the store's error, count no wrong code, leave the challenge open
+// and the code unspent, so that the same code works once the store is
+// back.
 func TestStoreFailureNotVerifiedNotCounted(t *testing.T) {
-	methods := []string{"GetChallenge", "ReserveAttempt", "AcceptStep", "UpdateChallenge"}
-	for _, method := range methods {
-		t.Run(method, func(t *testing.T) {
+	tests := []struct {
+		method string
+		backup bool // submit a backup code, not the app's code
+	}{
+		{"ReserveAttempt", false},
+		{"ReserveAttempt", true},
+		{"AcceptStep", false},
+		{"ConsumeBackupCode", true},
+	}
+	for _, tt := range tests {
+		name := tt.method + " app code"
+		if tt.backup {
+			name = tt.method + " backup code"
+		}
+		t.Run(name, func(t *testing.T) {
 			failing := twofactortest.NewFailingStore(memstore.New())
 			kit := twofactortest.New(t, twofactor.Config{Store: failing})
 			key := kit.Enroll(t, "u1")
+			input := twofactortest.Code(t, key, kit.Clock.Now())
+			if tt.backup {
+				input = issue(t, kit, "u1")
+			}
 			id := beginChallenge(t, kit, "u1")
-			failing.Fail(nil, method)
-			res, err := kit.Manager.Submit(t.Context(), id, twofactortest.Code(t, key, kit.Clock.Now()))
+			failing.Fail(nil, tt.method)
+			res, err := kit.Manager.Submit(t.Context(), id, input)
 			if err == nil || res.Succeeded() {
-				t.Errorf("Submit with %s failing = %+v, %v, want an error and no success", method, res, err)
+				t.Errorf("Submit with %s failing = %+v, %v, want an error and no success", tt.method, res, err)
 			}
 			if !errors.Is(err, twofactortest.ErrInjected) {
 				t.Errorf("error %v does not wrap the store's error", err)
 			}
+			if n := kit.Events.Count(twofactor.EventCodeRejected); n != 0 {
+				t.Errorf("%d codes rejected with %s failing, want 0", n, tt.method)
+			}
 			failing.Heal()
-			acct, _ := kit.Store.GetAccount(t.Context(), "u1")
-			if method != "UpdateChallenge" && acct.Failures != 0 {
+			acct, err := kit.Store.GetAccount(t.Context(), "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acct.Failures != 0 {
 				t.Errorf("a failed store call counted %d failures, want 0", acct.Failures)
+			}
+			c, err := kit.Store.GetChallenge(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State != twofactor.StateCodePending {
+				t.Errorf("challenge after %s failed = %v, want code-pending", tt.method, c.State)
+			}
+			if res := submit(t, kit, id, input); !res.Succeeded() {
+				t.Errorf("the same code after the store recovered = %+v, want success", res)
 			}
 		})
 	}
+}
+
+// TestStoreFailureClosingChallenge fails UpdateChallenge when a
+// submission closes the challenge: on the wrong code that reaches the
+// limit, and after the deadline. The submission returns the store's error,
+// and once the store is back the challenge closes as it should have.
+func TestStoreFailureClosingChallenge(t *testing.T) {
+	t.Run("lock", func(t *testing.T) {
+		failing := twofactortest.NewFailingStore(memstore.New())
+		kit := twofactortest.New(t, twofactor.Config{Store: failing})
+		key := kit.Enroll(t, "u1")
+		id := beginChallenge(t, kit, "u1")
+		wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
+		for range 4 {
+			submit(t, kit, id, wrong)
+		}
+		failing.Fail(nil, "UpdateChallenge")
+		res, err := kit.Manager.Submit(t.Context(), id, wrong)
+		if !errors.Is(err, twofactortest.ErrInjected) || res.Succeeded() {
+			t.Errorf("locking wrong code with UpdateChallenge failing = %+v, %v, want the store's error", res, err)
+		}
+		failing.Heal()
+		// The wrong code was judged and counted, so the account is locked
+		// although the challenge is still open.
+		if locked, err := kit.Manager.Locked(t.Context(), "u1"); err != nil || !locked {
+			t.Errorf("Locked = %v, %v, want true after the 5th wrong code", locked, err)
+		}
+		res = submit(t, kit, id, twofactortest.Code(t, key, kit.Clock.Now()))
+		if res.State != twofactor.StateLocked {
+			t.Errorf("right code on the open challenge of a locked account = %v, want locked", res.State)
+		}
+		if c, err := kit.Store.GetChallenge(t.Context(), id); err != nil || c.State != twofactor.StateLocked {
+			t.Errorf("challenge after the store recovered = %v, %v, want locked", c.State, err)
+		}
+	})
+	t.Run("time limit", func(t *testing.T) {
+		failing := twofactortest.NewFailingStore(memstore.New())
+		kit := twofactortest.New(t, twofactor.Config{Store: failing})
+		key := kit.Enroll(t, "u1")
+		id := beginChallenge(t, kit, "u1")
+		kit.Clock.Advance(twofactor.DefaultChallengeTimeout)
+		failing.Fail(nil, "UpdateChallenge")
+		res, err := kit.Manager.Submit(t.Context(), id, twofactortest.Code(t, key, kit.Clock.Now()))
+		if !errors.Is(err, twofactortest.ErrInjected) || res.Succeeded() {
+			t.Errorf("submission after the deadline with UpdateChallenge failing = %+v, %v, want the store's error", res, err)
+		}
+		failing.Heal()
+		res = submit(t, kit, id, twofactortest.Code(t, key, kit.Clock.Now()))
+		if res.State != twofactor.StateTimedOut {
+			t.Errorf("submission after the store recovered = %v, want timed-out", res.State)
+		}
+		if acct, _ := kit.Store.GetAccount(t.Context(), "u1"); acct.Failures != 0 {
+			t.Errorf("submissions after the deadline counted %d failures, want 0", acct.Failures)
+		}
+	})
+}
+
+// TestSubmitStoreCalls counts the store calls of each kind of submission.
+// Each call is a round trip to a networked store.
+func TestSubmitStoreCalls(t *testing.T) {
+	tests := []struct {
+		name string
+		// prepare brings the kit to the submission and returns the
+		// challenge ID and the input.
+		prepare func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (id, input string)
+		want    map[string]int
+		state   twofactor.State
+	}{
+		{
+			name: "wrong code",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				return beginChallenge(t, kit, "u1"), wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
+			},
+			want:  map[string]int{"ReserveAttempt": 1},
+			state: twofactor.StateCodePending,
+		},
+		{
+			name: "right app code",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				return beginChallenge(t, kit, "u1"), twofactortest.Code(t, key, kit.Clock.Now())
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			state: twofactor.StateSucceeded,
+		},
+		{
+			name: "backup code",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				code := issue(t, kit, "u1")
+				return beginChallenge(t, kit, "u1"), code
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
+			state: twofactor.StateSucceeded,
+		},
+		{
+			name: "wrong code that locks",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				id := beginChallenge(t, kit, "u1")
+				wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
+				for range 4 {
+					submit(t, kit, id, wrong)
+				}
+				return id, wrong
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			state: twofactor.StateLocked,
+		},
+		{
+			name: "wrong backup code",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				issue(t, kit, "u1")
+				return beginChallenge(t, kit, "u1"), "2222-3333-4444"
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
+			state: twofactor.StateCodePending,
+		},
+		{
+			name: "replayed app code",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				code := twofactortest.Code(t, key, kit.Clock.Now())
+				submit(t, kit, beginChallenge(t, kit, "u1"), code)
+				return beginChallenge(t, kit, "u1"), code
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			state: twofactor.StateCodePending,
+		},
+		{
+			name: "after the deadline",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				id := beginChallenge(t, kit, "u1")
+				kit.Clock.Advance(twofactor.DefaultChallengeTimeout)
+				return id, twofactortest.Code(t, key, kit.Clock.Now())
+			},
+			want:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			state: twofactor.StateTimedOut,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			failing := twofactortest.NewFailingStore(memstore.New())
+			kit := twofactortest.New(t, twofactor.Config{Store: failing})
+			key := kit.Enroll(t, "u1")
+			id, input := tt.prepare(t, kit, key)
+			before := storeCalls(failing)
+			res := submit(t, kit, id, input)
+			after := storeCalls(failing)
+			if res.State != tt.state {
+				t.Fatalf("Submit = %+v, want state %v", res, tt.state)
+			}
+			for _, method := range storeMethods() {
+				if got, want := after[method]-before[method], tt.want[method]; got != want {
+					t.Errorf("%s calls = %d, want %d", method, got, want)
+				}
+			}
+		})
+	}
+}
+
+// storeMethods returns the names of the methods of [twofactor.Store].
+func storeMethods() []string {
+	typ := reflect.TypeFor[twofactor.Store]()
+	names := make([]string, typ.NumMethod())
+	for i := range names {
+		names[i] = typ.Method(i).Name
+	}
+	return names
+}
+
+// storeCalls returns how many times each method of the store was called.
+func storeCalls(f *twofactortest.FailingStore) map[string]int {
+	calls := make(map[string]int)
+	for _, method := range storeMethods() {
+		calls[method] = f.Calls(method)
+	}
+	return calls
+}
+
+// TestChallengeIDFromStore checks that the Manager lets a store that
+// implements [twofactor.ChallengeIDMaker] form the IDs of new challenges,
+// from 16 random bytes, and that submissions find challenges by those IDs.
+func TestChallengeIDFromStore(t *testing.T) {
+	store := &slotStore{Store: memstore.New()}
+	kit := twofactortest.New(t, twofactor.Config{Store: store})
+	key := kit.Enroll(t, "u1")
+	ids := make(map[string]bool)
+	for range 3 {
+		id := beginChallenge(t, kit, "u1")
+		random, ok := strings.CutPrefix(id, "{u1}")
+		if !ok {
+			t.Fatalf("challenge ID %q, want one from NewChallengeID with the prefix {u1}", id)
+		}
+		if len(random) != 32 {
+			t.Errorf("challenge ID %q has %d hex digits after the prefix, want 32 for 16 random bytes", id, len(random))
+		}
+		ids[id] = true
+	}
+	if len(ids) != 3 {
+		t.Errorf("3 challenges got %d distinct IDs", len(ids))
+	}
+	id := beginChallenge(t, kit, "u1")
+	wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
+	if res := submit(t, kit, id, wrong); res.State != twofactor.StateCodePending || res.AttemptsLeft != 4 {
+		t.Errorf("wrong code on a challenge with a store-formed ID = %+v, want code-pending with 4 left", res)
+	}
+	if res := submit(t, kit, id, twofactortest.Code(t, key, kit.Clock.Now())); !res.Succeeded() {
+		t.Errorf("right code on a challenge with a store-formed ID = %+v, want success", res)
+	}
+}
+
+// slotStore is a memstore that forms challenge IDs as a store that places
+// records by a key tag would: the user ID in braces, then the random bytes
+// in hex.
+type slotStore struct {
+	*memstore.Store
+}
+
+func (s *slotStore) NewChallengeID(userID string, random []byte) string {
+	return "{" + userID + "}" + hex.EncodeToString(random)
 }
 
 func TestMessagesReplaceable(t *testing.T) {

@@ -16,10 +16,6 @@ var (
 	// than the last step accepted for the user.
 	ErrStepUsed = errors.New("twofactor: time step already used")
 
-	// ErrAttemptLimit is returned by ReserveAttempt when the account has
-	// already used every attempt it is allowed.
-	ErrAttemptLimit = errors.New("twofactor: attempt limit reached")
-
 	// ErrConflict is returned when a conditional update finds the record in
 	// another state than the caller expected.
 	ErrConflict = errors.New("twofactor: record changed concurrently")
@@ -77,13 +73,17 @@ type EnrollmentStore interface {
 	// Deleting what does not exist is not an error.
 	DeleteEnrollment(ctx context.Context, userID string) error
 
-	// AcceptStep atomically records step as the user's last accepted time
-	// step when it is greater than the one stored, and sets the user's
-	// failure count to zero in the same step, because a right code clears
-	// the count. It returns ErrStepUsed, changing nothing, when step is not
-	// greater, and ErrNotFound when the user is not enrolled. Of many
-	// concurrent calls with the same step, exactly one succeeds.
-	AcceptStep(ctx context.Context, userID string, step int64) error
+	// AcceptStep atomically signs in the challenge with the ID by a right
+	// app code: when the challenge belongs to the user and is code-pending,
+	// and step is greater than the user's last accepted time step, it
+	// records step as the last one, sets the user's failure count to zero
+	// and moves the challenge to succeeded. Otherwise it changes nothing and
+	// returns ErrNotFound when the user is not enrolled or the challenge is
+	// missing or belongs to another user, ErrConflict when the challenge is
+	// in another state, and ErrStepUsed when step is not greater. Of many
+	// concurrent calls with the same step, or on the same challenge, exactly
+	// one succeeds.
+	AcceptStep(ctx context.Context, challengeID, userID string, step int64) error
 
 	// ListEnrollments returns up to limit enrollments whose user ID sorts
 	// after the given one (byte-wise), in ascending user ID order. An empty
@@ -99,18 +99,21 @@ type EnrollmentStore interface {
 // AttemptStore keeps the failed-attempt count of each account, which
 // decides the lockout. An account that has no record has no failures.
 type AttemptStore interface {
-	// ReserveAttempt atomically adds one to the user's failure count and
-	// returns the account after the change together with the user's
-	// enrollment, which the code check needs. When the count is already
-	// max or more it changes nothing and returns the account with
-	// ErrAttemptLimit. When the user is not enrolled it changes nothing
-	// and returns ErrNotFound.
+	// ReserveAttempt atomically reads the challenge with the ID, and the
+	// account and enrollment of its user, and adds one to the user's
+	// failure count when all of these hold: the challenge is code-pending,
+	// now is before its Deadline, the user is enrolled, the account's
+	// Generation equals the challenge's, and the failure count is below
+	// max. It reports in Attempt.Reserved whether it added one. It returns
+	// ErrNotFound, changing nothing, when there is no challenge with the ID
+	// or it expired at or before now.
 	//
 	// The library reserves an attempt before it checks a code, so that
-	// concurrent submissions can never check more codes than the limit.
-	// AcceptStep and ConsumeBackupCode clear the count when the code is
-	// right.
-	ReserveAttempt(ctx context.Context, userID string, max int) (Account, Enrollment, error)
+	// concurrent submissions can never check more codes than the limit. A
+	// wrong code leaves the attempt counted; AcceptStep and
+	// ConsumeBackupCode clear the count when the code is right. One call
+	// thus carries a whole submission of a wrong app code.
+	ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (Attempt, error)
 
 	// ReleaseAttempt atomically subtracts one from the user's failure
 	// count unless it is zero. The library calls it when a reserved
@@ -130,13 +133,65 @@ type AttemptStore interface {
 	ClearResetRequired(ctx context.Context, userID string) error
 }
 
+// Attempt is what [AttemptStore.ReserveAttempt] read for one submission,
+// and whether it counted the submission as an attempt.
+type Attempt struct {
+	// Challenge is the challenge as it was before the call.
+	Challenge Challenge
+
+	// Account is the user's account after the call.
+	Account Account
+
+	// Enrollment is the user's enrollment. Its UserID is empty when the
+	// user is not enrolled.
+	Enrollment Enrollment
+
+	// Reserved reports that every condition for an attempt held, so that
+	// the call counted the submission as an attempt or, when it judged a
+	// right code, signed the challenge in.
+	Reserved bool
+
+	// Judged reports that the call applied the verdict, which finished the
+	// submission: a wrong code stays counted, and a right one signed in.
+	// When Reserved is set and Judged is not, the library checks the code
+	// with the enrollment that the call returned.
+	Judged bool
+
+	// Accepted reports that the call judged the code right: it recorded the
+	// code's use, set the failure count to zero and moved the challenge to
+	// succeeded.
+	Accepted bool
+}
+
+// Verdict is what the library knows of a submitted code before it calls
+// [AttemptStore.ReserveAttempt], so that one store call can finish the
+// submission. The zero Verdict judges nothing.
+type Verdict struct {
+	// BackupHash is the keyed hash of a backup code, set when the input
+	// has the form of one. The store judges it: the code is right when the
+	// user's backup code has this Hash and expires after now.
+	BackupHash []byte
+
+	// Secret is the sealed secret that the library checked an app code
+	// against, from an enrollment that it read earlier, and Matched and
+	// Step its result: whether the code matched, and the time step it
+	// matched. The store applies the result only while the user's
+	// enrollment has this Secret, byte for byte. The code is right when it
+	// matched and Step is greater than the enrollment's LastStep.
+	Secret  []byte
+	Matched bool
+	Step    int64
+}
+
 // ChallengeStore keeps login challenges by their ID.
 type ChallengeStore interface {
 	// CreateChallenge stores a new challenge. The ID is random and unique;
 	// a store may return ErrConflict if it already exists.
 	CreateChallenge(ctx context.Context, c Challenge) error
 
-	// GetChallenge returns the challenge with the ID, or ErrNotFound.
+	// GetChallenge returns the challenge with the ID, or ErrNotFound. It
+	// serves hosts and tools; a submission reads the challenge through
+	// ReserveAttempt.
 	GetChallenge(ctx context.Context, id string) (Challenge, error)
 
 	// UpdateChallenge atomically sets the state of the challenge to `to`
@@ -146,18 +201,32 @@ type ChallengeStore interface {
 	UpdateChallenge(ctx context.Context, id string, from, to State) error
 }
 
+// ChallengeIDMaker is implemented by a [Store] that forms the IDs of new
+// challenges itself, for example to keep a challenge in the same shard as
+// its user's records, where one atomic operation can reach both. The
+// Manager passes 16 bytes from its random source for each new challenge.
+// The ID must be a function of all of them, so that it is as hard to guess,
+// and must be printable ASCII. Without this interface the ID is the random
+// bytes in lowercase hex.
+type ChallengeIDMaker interface {
+	NewChallengeID(userID string, random []byte) string
+}
+
 // BackupCodeStore keeps at most one backup code per user.
 type BackupCodeStore interface {
 	// PutBackupCode stores a backup code, replacing any earlier code of the
 	// same user, so that the earlier code stops working at once.
 	PutBackupCode(ctx context.Context, c BackupCode) error
 
-	// ConsumeBackupCode atomically deletes and returns the user's backup
-	// code if its Hash equals hash and it expires after now, and sets the
-	// user's failure count to zero in the same step. Otherwise it returns
-	// ErrNotFound and changes nothing. Of many concurrent calls with the
-	// right hash, exactly one succeeds.
-	ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (BackupCode, error)
+	// ConsumeBackupCode atomically signs in the challenge with the ID by a
+	// backup code: when the challenge belongs to the user and is
+	// code-pending, and the user's backup code has a Hash equal to hash and
+	// expires after now, it deletes and returns the code, sets the user's
+	// failure count to zero and moves the challenge to succeeded. Otherwise
+	// it changes nothing and returns ErrConflict when the challenge is in
+	// another state, and ErrNotFound in every other case. Of many
+	// concurrent calls with the right hash, exactly one succeeds.
+	ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (BackupCode, error)
 
 	// DeleteBackupCode deletes the user's backup code. Deleting what does
 	// not exist is not an error.

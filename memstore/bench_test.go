@@ -692,15 +692,37 @@ func TestRecordNeverUnlocked(t *testing.T) {
 	if _, err := s.ConfirmSetup(ctx, "u", "s", 1, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
-		t.Fatal(err)
-	}
+	reserveAttempt(t, s, "u", now)
 	a, err := s.GetAccount(ctx, "u")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a != (twofactor.Account{Failures: 1}) {
 		t.Errorf("GetAccount = %+v, want only Failures 1", a)
+	}
+}
+
+// reserveAttempt starts a code-pending challenge of the enrolled user at
+// now and reserves one attempt on it.
+func reserveAttempt(t *testing.T, s *memstore.Store, userID string, now time.Time) {
+	t.Helper()
+	c := twofactor.Challenge{
+		ID:        "challenge-" + userID,
+		UserID:    userID,
+		State:     twofactor.StateCodePending,
+		CreatedAt: now,
+		Deadline:  now.Add(10 * time.Minute),
+		ExpiresAt: now.Add(70 * time.Minute),
+	}
+	if err := s.CreateChallenge(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.ReserveAttempt(t.Context(), c.ID, 5, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Reserved {
+		t.Fatalf("ReserveAttempt = %+v, want an attempt reserved", a)
 	}
 }
 
@@ -733,9 +755,7 @@ func TestRecordSecretShared(t *testing.T) {
 				}
 			}
 			enroll(tc.first)
-			if _, _, err := s.ReserveAttempt(ctx, "u", 5); err != nil {
-				t.Fatal(err)
-			}
+			reserveAttempt(t, s, "u", now)
 			before, err := s.GetEnrollment(ctx, "u")
 			if err != nil {
 				t.Fatal(err)

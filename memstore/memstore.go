@@ -153,7 +153,11 @@ func New() *Store {
 }
 
 func (s *Store) shard(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)&(shardCount-1)]
+	return &s.shards[s.shardIndex(key)]
+}
+
+func (s *Store) shardIndex(key string) uint64 {
+	return maphash.String(s.seed, key) & (shardCount - 1)
 }
 
 // enrolled returns the user's record if the user is enrolled.
@@ -262,11 +266,14 @@ func (sh *shard) deleteIfUnused(userID string) {
 }
 
 // AcceptStep implements [twofactor.EnrollmentStore].
-func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error {
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	u, ok := sh.enrolled(userID)
+func (s *Store) AcceptStep(ctx context.Context, challengeID, userID string, step int64) error {
+	csh, ush := s.lockPair(challengeID, userID)
+	defer unlockPair(csh, ush)
+	c, err := csh.pendingChallenge(challengeID, userID)
+	if err != nil {
+		return err
+	}
+	u, ok := ush.enrolled(userID)
 	if !ok {
 		return twofactor.ErrNotFound
 	}
@@ -275,6 +282,7 @@ func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error
 	}
 	u.lastStep = step
 	u.failures = 0
+	csh.succeed(c)
 	return nil
 }
 
@@ -324,19 +332,71 @@ func (s *Store) ReplaceSecret(ctx context.Context, userID string, oldSecret, new
 
 // ReserveAttempt implements [twofactor.AttemptStore]. The enrollment's
 // Secret is the store's own slice, as GetEnrollment returns it.
-func (s *Store) ReserveAttempt(ctx context.Context, userID string, max int) (twofactor.Account, twofactor.Enrollment, error) {
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	u, ok := sh.enrolled(userID)
+func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
+	return s.reserve(challengeID, max, now, twofactor.Verdict{})
+}
+
+func (s *Store) reserve(challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
+	// The challenge names the user, whose shard may sort before the
+	// challenge's: read it first, then lock both shards in order and read
+	// it again.
+	csh := s.shard(challengeID)
+	csh.mu.Lock()
+	c, ok := csh.challenges[challengeID]
+	csh.mu.Unlock()
 	if !ok {
-		return twofactor.Account{}, twofactor.Enrollment{}, twofactor.ErrNotFound
+		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	if u.failures >= max {
-		return u.account(), twofactor.Enrollment{}, twofactor.ErrAttemptLimit
+	csh, ush := s.lockPair(challengeID, c.UserID)
+	defer unlockPair(csh, ush)
+	c, ok = csh.challenges[challengeID]
+	if !ok || !now.Before(c.ExpiresAt) {
+		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	u.failures++
-	return u.account(), u.enrollment(userID), nil
+
+	a := twofactor.Attempt{Challenge: c}
+	u, ok := ush.users[c.UserID]
+	if !ok {
+		return a, nil
+	}
+	if u.enrolled {
+		a.Enrollment = u.enrollment(c.UserID)
+		a.Reserved = c.State == twofactor.StateCodePending && now.Before(c.Deadline) &&
+			u.generation == c.Generation && u.failures < max
+	}
+	if a.Reserved {
+		a.Judged, a.Accepted = ush.judge(c.UserID, u, v, now)
+		if a.Accepted {
+			u.failures = 0
+			csh.succeed(c)
+		} else {
+			u.failures++
+		}
+	}
+	a.Account = u.account()
+	return a, nil
+}
+
+// judge applies the verdict to the enrolled user u of the shard: it
+// reports whether the verdict holds and, if so, whether the code is right,
+// and records a right code's use.
+func (sh *shard) judge(userID string, u *user, v twofactor.Verdict, now time.Time) (judged, accepted bool) {
+	switch {
+	case v.BackupHash != nil:
+		c, ok := sh.backupCodes[userID]
+		if !ok || !now.Before(c.ExpiresAt) || subtle.ConstantTimeCompare(c.Hash, v.BackupHash) != 1 {
+			return true, false
+		}
+		delete(sh.backupCodes, userID)
+		return true, true
+	case v.Secret != nil && subtle.ConstantTimeCompare(u.secret, v.Secret) == 1:
+		if !v.Matched || v.Step <= u.lastStep {
+			return true, false
+		}
+		u.lastStep = v.Step
+		return true, true
+	}
+	return false, false
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].
@@ -387,6 +447,53 @@ func (s *Store) ClearResetRequired(ctx context.Context, userID string) error {
 		sh.deleteIfUnused(userID)
 	}
 	return nil
+}
+
+// lockPair locks the shard of a challenge and the shard of a user, in the
+// order of the shards, so that two calls that lock the same pair never
+// wait on each other. They may be the same shard.
+func (s *Store) lockPair(challengeID, userID string) (csh, ush *shard) {
+	i, j := s.shardIndex(challengeID), s.shardIndex(userID)
+	csh, ush = &s.shards[i], &s.shards[j]
+	switch {
+	case i == j:
+		csh.mu.Lock()
+	case i < j:
+		csh.mu.Lock()
+		ush.mu.Lock()
+	default:
+		ush.mu.Lock()
+		csh.mu.Lock()
+	}
+	return csh, ush
+}
+
+func unlockPair(csh, ush *shard) {
+	csh.mu.Unlock()
+	if ush != csh {
+		ush.mu.Unlock()
+	}
+}
+
+// pendingChallenge returns the challenge with the ID when it belongs to
+// the user and is code-pending. It returns ErrNotFound when the challenge
+// is missing or belongs to another user, and ErrConflict when it is in
+// another state.
+func (sh *shard) pendingChallenge(id, userID string) (twofactor.Challenge, error) {
+	c, ok := sh.challenges[id]
+	if !ok || c.UserID != userID {
+		return twofactor.Challenge{}, twofactor.ErrNotFound
+	}
+	if c.State != twofactor.StateCodePending {
+		return twofactor.Challenge{}, twofactor.ErrConflict
+	}
+	return c, nil
+}
+
+// succeed moves a code-pending challenge of the shard to succeeded.
+func (sh *shard) succeed(c twofactor.Challenge) {
+	c.State = twofactor.StateSucceeded
+	sh.challenges[c.ID] = c
 }
 
 // CreateChallenge implements [twofactor.ChallengeStore].
@@ -441,19 +548,23 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 }
 
 // ConsumeBackupCode implements [twofactor.BackupCodeStore].
-func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
-	sh := s.shard(userID)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	c, ok := sh.backupCodes[userID]
+func (s *Store) ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
+	csh, ush := s.lockPair(challengeID, userID)
+	defer unlockPair(csh, ush)
+	ch, err := csh.pendingChallenge(challengeID, userID)
+	if err != nil {
+		return twofactor.BackupCode{}, err
+	}
+	c, ok := ush.backupCodes[userID]
 	if !ok || !now.Before(c.ExpiresAt) || subtle.ConstantTimeCompare(c.Hash, hash) != 1 {
 		return twofactor.BackupCode{}, twofactor.ErrNotFound
 	}
-	delete(sh.backupCodes, userID)
-	if u, ok := sh.users[userID]; ok && u.failures != 0 {
+	delete(ush.backupCodes, userID)
+	if u, ok := ush.users[userID]; ok && u.failures != 0 {
 		u.failures = 0
-		sh.deleteIfUnused(userID)
+		ush.deleteIfUnused(userID)
 	}
+	csh.succeed(ch)
 	return c, nil
 }
 

@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -47,4 +48,21 @@ func TestSeveralInstances(t *testing.T) {
 		s := memstore.New()
 		return s, s
 	})
+}
+
+// TestConformanceWithChallengeIDMaker runs the suite on a memstore that
+// forms its own challenge IDs, as a store that places records by a key tag
+// would, to check that the suite runs on such a store.
+func TestConformanceWithChallengeIDMaker(t *testing.T) {
+	storetest.Run(t, func(*testing.T) twofactor.Store { return &taggedStore{Store: memstore.New()} })
+}
+
+// taggedStore is a memstore whose challenge IDs are the user ID in braces,
+// then the random bytes in hex.
+type taggedStore struct {
+	*memstore.Store
+}
+
+func (s *taggedStore) NewChallengeID(userID string, random []byte) string {
+	return "{" + userID + "}" + hex.EncodeToString(random)
 }

@@ -19,8 +19,7 @@ import (
 // sentinels are the errors that the library branches on. A driver failure
 // must never match one of them.
 var sentinels = []error{
-	twofactor.ErrNotFound, twofactor.ErrStepUsed,
-	twofactor.ErrAttemptLimit, twofactor.ErrConflict,
+	twofactor.ErrNotFound, twofactor.ErrStepUsed, twofactor.ErrConflict,
 }
 
 // newAttackStore returns a migrated Store in a fresh schema on pool and the
@@ -173,8 +172,9 @@ func checkStoreFailure(t *testing.T, op string, err error) {
 }
 
 // TestAttackUserIDsIsolated gives each of several look-alike user IDs a
-// device, a backup code and an enrollment, and checks that no operation
-// of one user reads or changes the records of another.
+// device, a backup code, an enrollment and a challenge, and checks that no
+// operation of one user reads or changes the records of another, and that
+// no user signs in on the challenge of another.
 func TestAttackUserIDsIsolated(t *testing.T) {
 	ids := []string{
 		"u", "U", "u ", " u", "u%", "u_", "%", "_", `u\`, "u'", `u"`,
@@ -183,27 +183,35 @@ func TestAttackUserIDsIsolated(t *testing.T) {
 	pool := newPool(t)
 	s, _ := newAttackStore(t, pool)
 	ctx := t.Context()
+	challenges := make([]string, len(ids))
 	for i, id := range ids {
 		enroll(t, s, id)
 		must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: id, TokenHash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
 		must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: id, Hash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
+		challenges[i] = startChallenge(t, s, fmt.Sprintf("c%d", i), id, 0).ID
 	}
 
 	for i, id := range ids {
-		other := ids[(i+1)%len(ids)]
-		otherHash := []byte{byte((i + 1) % len(ids))}
+		next := (i + 1) % len(ids)
+		other := ids[next]
+		ownHash, otherHash := []byte{byte(i)}, []byte{byte(next)}
 		if _, err := s.UseDevice(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("UseDevice(%q) with the device hash of %q error = %v, want ErrNotFound", id, other, err)
 		}
-		if _, err := s.ConsumeBackupCode(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+		if _, err := s.ConsumeBackupCode(ctx, challenges[i], id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("ConsumeBackupCode(%q) with the code hash of %q error = %v, want ErrNotFound", id, other, err)
 		}
+		if _, err := s.ConsumeBackupCode(ctx, challenges[next], id, ownHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("ConsumeBackupCode(%q) on the challenge of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		if err := s.AcceptStep(ctx, challenges[next], id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("AcceptStep(%q) on the challenge of %q error = %v, want ErrNotFound", id, other, err)
+		}
 		for range 3 {
-			_, _, err := s.ReserveAttempt(ctx, id, 10)
-			must(t, "ReserveAttempt", err)
+			reserve(t, s, challenges[i], 10)
 		}
 		must(t, "DeleteDevices", s.DeleteDevices(ctx, id))
-		must(t, "AcceptStep", s.AcceptStep(ctx, id, 5))
+		must(t, "AcceptStep", s.AcceptStep(ctx, challenges[i], id, 5))
 
 		if i+1 < len(ids) {
 			d, err := s.UseDevice(ctx, other, otherHash, base)
@@ -219,6 +227,11 @@ func TestAttackUserIDsIsolated(t *testing.T) {
 			must(t, "GetAccount", err)
 			if a.Failures != 0 {
 				t.Errorf("Failures of %q after ReserveAttempt(%q) = %d, want 0", other, id, a.Failures)
+			}
+			c, err := s.GetChallenge(ctx, challenges[next])
+			must(t, "GetChallenge", err)
+			if c.State != twofactor.StateCodePending {
+				t.Errorf("challenge of %q after the calls of %q is %v, want code-pending", other, id, c.State)
 			}
 		}
 	}
@@ -244,11 +257,19 @@ func TestAttackUnstorableUserIDs(t *testing.T) {
 			if _, err := s.GetEnrollment(ctx, id); !errors.Is(err, twofactor.ErrNotFound) {
 				checkStoreFailure(t, "GetEnrollment", err)
 			}
-			if _, _, err := s.ReserveAttempt(ctx, id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+			c := twofactor.Challenge{ID: id, UserID: id, State: twofactor.StateCodePending, Deadline: base.Add(time.Hour), ExpiresAt: base.Add(time.Hour)}
+			if err := s.CreateChallenge(ctx, c); err != nil {
+				checkStoreFailure(t, "CreateChallenge", err)
+			}
+			// The ID serves as the challenge ID as well.
+			if _, err := s.ReserveAttempt(ctx, id, 5, base); err != nil && !errors.Is(err, twofactor.ErrNotFound) {
 				checkStoreFailure(t, "ReserveAttempt", err)
 			}
-			if err := s.AcceptStep(ctx, id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+			if err := s.AcceptStep(ctx, id, id, 5); !errors.Is(err, twofactor.ErrNotFound) {
 				checkStoreFailure(t, "AcceptStep", err)
+			}
+			if _, err := s.ConsumeBackupCode(ctx, id, id, secret, base); !errors.Is(err, twofactor.ErrNotFound) {
+				checkStoreFailure(t, "ConsumeBackupCode", err)
 			}
 			if err := s.ReplaceSecret(ctx, id, secret, secret); !errors.Is(err, twofactor.ErrNotFound) {
 				checkStoreFailure(t, "ReplaceSecret", err)

@@ -24,35 +24,65 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 	return nil
 }
 
-// ConsumeBackupCode implements [twofactor.BackupCodeStore]. The DELETE
-// takes the row lock, so of concurrent calls only the first finds the row.
-// The accounts UPDATE of the same statement runs only when the DELETE
-// returned a row, and sets the user's failure count to zero.
+// consumeBackupCodeSQL locks the challenge $1 of the user $2 and then the
+// user's backup code, and only when the challenge is code-pending ($4) and
+// the code's hash is $3 and it expires after $6, deletes the code, clears
+// the failure count and moves the challenge to succeeded ($5). It returns
+// no row when there is no such challenge, and otherwise the locked state,
+// whether the code matched, and the code, which are NULL when the user has
+// no backup code. The locks, and the upsert that clears the count, work as
+// in acceptStepSQL; the code CTE waits for the challenge's lock because
+// its WHERE reads the ch CTE.
+const consumeBackupCodeSQL = `
+	WITH ch AS (
+		SELECT state FROM {schema}.challenges
+		WHERE id = $1 AND user_id = $2
+		FOR NO KEY UPDATE
+	), code AS (
+		SELECT hash = $3 AND expires_at > $6 AS matched, hash, issued_by, created_at, expires_at
+		FROM {schema}.backup_codes
+		WHERE user_id = $2 AND EXISTS (SELECT FROM ch)
+		FOR NO KEY UPDATE
+	), ok AS (
+		SELECT FROM ch, code WHERE ch.state = $4 AND code.matched
+	), consumed AS (
+		DELETE FROM {schema}.backup_codes
+		WHERE user_id = $2 AND EXISTS (SELECT FROM ok)
+	), ` + signInSQL + `
+	SELECT ch.state, c.matched, c.hash, c.issued_by, c.created_at, c.expires_at
+	FROM ch LEFT JOIN code c ON true`
+
+// ConsumeBackupCode implements [twofactor.BackupCodeStore] in one
+// statement, consumeBackupCodeSQL.
 //
 // The server compares the hashes with a plain bytea equality, which is not
 // constant-time. The hash is an HMAC under a key that the store never
 // receives, so a caller cannot choose inputs whose hashes probe the stored one.
-func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
-	c := twofactor.BackupCode{UserID: userID}
-	err := s.pool.QueryRow(ctx, s.sql(`
-		WITH consumed AS (
-			DELETE FROM {schema}.backup_codes
-			WHERE user_id = $1 AND hash = $2 AND expires_at > $3
-			RETURNING hash, issued_by, created_at, expires_at
-		), cleared AS (
-			UPDATE {schema}.accounts SET failures = 0
-			WHERE user_id = $1 AND failures <> 0 AND EXISTS (SELECT FROM consumed)
-		)
-		SELECT hash, issued_by, created_at, expires_at FROM consumed`), userID, bytea(hash), now).
-		Scan(&c.Hash, &c.IssuedBy, &c.CreatedAt, &c.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
+func (s *Store) ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
+	var (
+		state     twofactor.State
+		matched   *bool
+		c         = twofactor.BackupCode{UserID: userID}
+		issuedBy  *string
+		createdAt *time.Time
+		expiresAt *time.Time
+	)
+	err := s.pool.QueryRow(ctx, s.sql(consumeBackupCodeSQL), challengeID, userID, bytea(hash),
+		twofactor.StateCodePending, twofactor.StateSucceeded, now).
+		Scan(&state, &matched, &c.Hash, &issuedBy, &createdAt, &expiresAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return twofactor.BackupCode{}, twofactor.ErrNotFound
+	case err != nil:
+		return twofactor.BackupCode{}, failed(err, "consuming the backup code of user %q", userID)
+	case state != twofactor.StateCodePending:
+		return twofactor.BackupCode{}, twofactor.ErrConflict
+	case matched == nil || !*matched:
 		return twofactor.BackupCode{}, twofactor.ErrNotFound
 	}
-	if err != nil {
-		return twofactor.BackupCode{}, failed(err, "consuming the backup code of user %q", userID)
-	}
-	c.CreatedAt = c.CreatedAt.UTC()
-	c.ExpiresAt = c.ExpiresAt.UTC()
+	c.IssuedBy = *issuedBy
+	c.CreatedAt = createdAt.UTC()
+	c.ExpiresAt = expiresAt.UTC()
 	return c, nil
 }
 

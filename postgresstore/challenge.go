@@ -12,8 +12,7 @@ import (
 // ErrConflict when a challenge with the ID exists.
 func (s *Store) CreateChallenge(ctx context.Context, c twofactor.Challenge) error {
 	tag, err := s.pool.Exec(ctx, s.sql(`
-		INSERT INTO {schema}.challenges
-			(id, user_id, role, state, trust_allowed, generation, created_at, deadline, expires_at)
+		INSERT INTO {schema}.challenges (`+challengeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (id) DO NOTHING`),
 		c.ID, c.UserID, c.Role, c.State, c.TrustAllowed, c.Generation, c.CreatedAt, c.Deadline, c.ExpiresAt)
@@ -29,10 +28,8 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofactor.Challenge) erro
 // GetChallenge implements [twofactor.ChallengeStore].
 func (s *Store) GetChallenge(ctx context.Context, id string) (twofactor.Challenge, error) {
 	var c twofactor.Challenge
-	err := s.pool.QueryRow(ctx, s.sql(`
-		SELECT id, user_id, role, state, trust_allowed, generation, created_at, deadline, expires_at
-		FROM {schema}.challenges WHERE id = $1`), id).
-		Scan(&c.ID, &c.UserID, &c.Role, &c.State, &c.TrustAllowed, &c.Generation, &c.CreatedAt, &c.Deadline, &c.ExpiresAt)
+	err := s.pool.QueryRow(ctx, s.sql(`SELECT `+challengeColumns+` FROM {schema}.challenges WHERE id = $1`), id).
+		Scan(challengeFields(&c)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return twofactor.Challenge{}, twofactor.ErrNotFound
 	}
@@ -40,10 +37,7 @@ func (s *Store) GetChallenge(ctx context.Context, id string) (twofactor.Challeng
 		// The ID is a bearer value of the login, so it stays out of the error.
 		return twofactor.Challenge{}, failed(err, "reading a challenge")
 	}
-	c.CreatedAt = c.CreatedAt.UTC()
-	c.Deadline = c.Deadline.UTC()
-	c.ExpiresAt = c.ExpiresAt.UTC()
-	return c, nil
+	return utcChallenge(c), nil
 }
 
 // UpdateChallenge implements [twofactor.ChallengeStore]. The conditional

@@ -24,15 +24,18 @@ func TestDeleteExpired(t *testing.T) {
 	must(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "u1", ExpiresAt: now}))
 	must(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "u2", ExpiresAt: now.Add(time.Microsecond)}))
 	must(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "c1", UserID: "u1", ExpiresAt: now.Add(-time.Hour)}))
-	must(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "c2", UserID: "u1", ExpiresAt: now.Add(time.Hour)}))
+	// The live challenge c2 is also where u1's backup code is tried.
+	startChallenge(t, s, "c2", "u1", 0)
 	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), ExpiresAt: now}))
 	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u2", Hash: []byte("h"), ExpiresAt: now.Add(time.Hour)}))
 	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: "u1", TokenHash: []byte("h1"), ExpiresAt: now.Add(-time.Microsecond)}))
 	must(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d2", UserID: "u1", TokenHash: []byte("h2"), ExpiresAt: now.Add(time.Hour)}))
+	// Live challenges for u2's backup code and for a failure of u3.
+	startChallenge(t, s, "c3", "u2", 0)
+	startChallenge(t, s, "c4", "u3", 0)
 	// Records without an expiry stay.
 	enroll(t, s, "u3")
-	_, _, err := s.ReserveAttempt(ctx, "u3", 5)
-	must(t, "ReserveAttempt", err)
+	reserve(t, s, "c4", 5)
 
 	n, err := s.DeleteExpired(ctx, now)
 	must(t, "DeleteExpired", err)
@@ -46,7 +49,7 @@ func TestDeleteExpired(t *testing.T) {
 	}{
 		{"set-up u1", errOf(s.GetSetup(ctx, "u1", past))},
 		{"challenge c1", errOf(s.GetChallenge(ctx, "c1"))},
-		{"backup code u1", errOf(s.ConsumeBackupCode(ctx, "u1", []byte("h"), past))},
+		{"backup code u1", errOf(s.ConsumeBackupCode(ctx, "c2", "u1", []byte("h"), past))},
 		{"device d1", errOf(s.UseDevice(ctx, "u1", []byte("h1"), past))},
 	}
 	for _, g := range expiredRecords {
@@ -60,7 +63,7 @@ func TestDeleteExpired(t *testing.T) {
 	}{
 		{"set-up u2", errOf(s.GetSetup(ctx, "u2", past))},
 		{"challenge c2", errOf(s.GetChallenge(ctx, "c2"))},
-		{"backup code u2", errOf(s.ConsumeBackupCode(ctx, "u2", []byte("h"), past))},
+		{"backup code u2", errOf(s.ConsumeBackupCode(ctx, "c3", "u2", []byte("h"), past))},
 		{"device d2", errOf(s.UseDevice(ctx, "u1", []byte("h2"), past))},
 		{"enrollment u3", errOf(s.GetEnrollment(ctx, "u3"))},
 	}

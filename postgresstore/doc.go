@@ -26,32 +26,38 @@
 // # Atomicity
 //
 // Every method of [twofactor.Store] but DeleteEnrollment runs one SQL
-// statement, so one round trip, and opens no transaction. DeleteEnrollment
-// deletes the set-up and then the enrollment in one transaction, which
-// takes the row locks in the order ConfirmSetup takes them. The operations that the contract
-// names atomic are writes that PostgreSQL serializes with row locks: an
-// INSERT ... ON CONFLICT DO UPDATE for ReserveAttempt, with a WHERE on the
-// count, and for Unlock; an UPDATE ... WHERE for AcceptStep,
-// ReleaseAttempt, UpdateChallenge, ReplaceSecret and UseDevice; a DELETE
-// ... RETURNING for ConsumeBackupCode; and a data-modifying WITH that
-// deletes the set-up and upserts the enrollment for ConfirmSetup.
+// statement, so one round trip, and opens no transaction. A wrong code
+// thus costs one round trip, ReserveAttempt, and a right one two, with
+// AcceptStep or ConsumeBackupCode. DeleteEnrollment deletes the set-up and
+// then the enrollment in one transaction, which takes the row locks in the
+// order ConfirmSetup takes them. The operations that the contract names
+// atomic are writes that PostgreSQL serializes with row locks: an INSERT
+// ... ON CONFLICT DO UPDATE for ReserveAttempt, with a WHERE on the count
+// and the generation, and for Unlock; an UPDATE ... WHERE for
+// ReleaseAttempt, UpdateChallenge, ReplaceSecret and UseDevice; and a
+// data-modifying WITH that deletes the set-up and upserts the enrollment
+// for ConfirmSetup.
 //
-// Some statements span two tables, and commit as one because each
-// statement runs in a transaction of its own. ReserveAttempt reads the
-// enrollment and writes the account only when the enrollment exists, and
-// returns both. AcceptStep and ConsumeBackupCode set the account's failure
-// count to zero in a second UPDATE of the same WITH, which runs only when
-// the first write returned a row.
+// Some statements span several tables, and commit as one because each
+// statement runs in a transaction of its own. ReserveAttempt locks the
+// challenge, reads the enrollment, and writes the account only when the
+// challenge and the enrollment allow it. AcceptStep and ConsumeBackupCode
+// lock the challenge together with the enrollment or the backup code with
+// SELECT ... FOR NO KEY UPDATE, check them, and only then write the step
+// or delete the code, clear the failure count and close the challenge.
+// All three lock the challenge first and the account last, so that they
+// never wait on each other in a cycle.
 //
 // Under READ COMMITTED, the default isolation level, a write that waited
 // for a row lock checks its condition again on the row's latest version,
-// so of concurrent calls only the first finds the condition true. So
-// concurrent ReserveAttempt calls add one at a time up to the limit.
-// Reads see the database as of the statement's start, so the enrollment
-// that ReserveAttempt returns can miss a concurrent change. AcceptStep
-// checks the stored row again, so a stale LastStep never lets a used code
-// through. Where the contract distinguishes "not found" from "changed",
-// the same statement also reads whether the row exists.
+// and a row lock reads that version, so of concurrent calls only the first
+// finds the condition true. So concurrent ReserveAttempt calls add one at
+// a time up to the limit. Other reads see the database as of the
+// statement's start, so the enrollment that ReserveAttempt returns can
+// miss a concurrent change. AcceptStep checks the locked row, so a stale
+// LastStep never lets a used code through. Where the contract
+// distinguishes "not found" from "changed", the same statement also reads
+// whether the row exists.
 //
 // A server whose default isolation level is REPEATABLE READ or
 // SERIALIZABLE fails such a waiting call with a serialization error

@@ -113,40 +113,72 @@ func (s *Store) DeleteEnrollment(ctx context.Context, userID string) error {
 	return nil
 }
 
-// AcceptStep implements [twofactor.EnrollmentStore]. The conditional
-// UPDATE takes the row lock, so of concurrent calls with one step only the
-// first finds last_step smaller. The accounts UPDATE of the same statement
-// runs only when the first one returned a row, and sets the user's
-// failure count to zero. The statement also reads whether the user is
-// enrolled, which distinguishes ErrStepUsed from ErrNotFound.
+// acceptStepSQL locks the challenge $1 of the user $2 and the user's
+// enrollment together, and only when the challenge is code-pending ($4)
+// and the stored last step is below $3, records $3, clears the failure
+// count and moves the challenge to succeeded ($5). It returns the locked
+// state and last step, and no row when either record is missing.
 //
-// NOTE: the reads see the database as of the statement's start. When the
-// enrollment is deleted while the call waits for the row lock, the call
-// returns ErrStepUsed rather than ErrNotFound. Either way it accepts no
-// step and clears no failure.
-func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error {
-	var accepted, enrolled bool
-	err := s.pool.QueryRow(ctx, s.sql(`
-		WITH accepted AS (
-			UPDATE {schema}.enrollments SET last_step = $2
-			WHERE user_id = $1 AND last_step < $2
-			RETURNING 1
-		), cleared AS (
-			UPDATE {schema}.accounts SET failures = 0
-			WHERE user_id = $1 AND failures <> 0 AND EXISTS (SELECT FROM accepted)
-		)
-		SELECT EXISTS (SELECT FROM accepted),
-		       EXISTS (SELECT FROM {schema}.enrollments WHERE user_id = $1)`),
-		userID, step).Scan(&accepted, &enrolled)
+// The row locks make the check and the writes one step: FOR NO KEY UPDATE
+// waits for a concurrent writer and reads the rows' latest versions, and
+// no other call changes them until the statement commits. The challenge
+// is locked first, as in ReserveAttempt.
+//
+// signInSQL holds the two last CTEs of acceptStepSQL and
+// consumeBackupCodeSQL. When the CTE ok has a row, they set the failure
+// count of the user $2 to zero and move the challenge $1 to the succeeded
+// state $5.
+//
+// The failure count is cleared with an upsert rather than an UPDATE,
+// because the statement's snapshot can predate a ReserveAttempt that
+// committed while this call waited for the challenge's lock. An UPDATE
+// would skip the account row that such a call inserted, or one whose count
+// was zero in the snapshot, and leave its failure counted after the
+// sign-in. The upsert finds the committed row through the unique index and
+// updates its latest version.
+const signInSQL = `cleared AS (
+		INSERT INTO {schema}.accounts AS a (user_id, failures)
+		SELECT $2, 0 FROM ok
+		ON CONFLICT (user_id) DO UPDATE SET failures = 0 WHERE a.failures <> 0
+	), closed AS (
+		UPDATE {schema}.challenges SET state = $5
+		WHERE id = $1 AND EXISTS (SELECT FROM ok)
+	)`
+
+const acceptStepSQL = `
+	WITH target AS (
+		SELECT c.state, e.last_step
+		FROM {schema}.challenges c JOIN {schema}.enrollments e ON e.user_id = c.user_id
+		WHERE c.id = $1 AND c.user_id = $2
+		FOR NO KEY UPDATE
+	), ok AS (
+		SELECT FROM target WHERE state = $4 AND last_step < $3
+	), accepted AS (
+		UPDATE {schema}.enrollments SET last_step = $3
+		WHERE user_id = $2 AND EXISTS (SELECT FROM ok)
+	), ` + signInSQL + `
+	SELECT state, last_step FROM target`
+
+// AcceptStep implements [twofactor.EnrollmentStore] in one statement,
+// acceptStepSQL.
+func (s *Store) AcceptStep(ctx context.Context, challengeID, userID string, step int64) error {
+	var (
+		state    twofactor.State
+		lastStep int64
+	)
+	err := s.pool.QueryRow(ctx, s.sql(acceptStepSQL), challengeID, userID, step,
+		twofactor.StateCodePending, twofactor.StateSucceeded).Scan(&state, &lastStep)
 	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return twofactor.ErrNotFound
 	case err != nil:
 		return failed(err, "accepting a time step of user %q", userID)
-	case accepted:
-		return nil
-	case enrolled:
+	case state != twofactor.StateCodePending:
+		return twofactor.ErrConflict
+	case lastStep >= step:
 		return twofactor.ErrStepUsed
 	}
-	return twofactor.ErrNotFound
+	return nil
 }
 
 // ListEnrollments implements [twofactor.EnrollmentStore]. The user_id

@@ -72,15 +72,23 @@ func FuzzBackupCodeRoundTrip(f *testing.F) {
 		must(t, "PutBackupCode", err)
 		t.Cleanup(func() { must(t, "DeleteBackupCode", s.DeleteBackupCode(context.Background(), userID)) })
 
-		if _, err := s.ConsumeBackupCode(ctx, userID+"x", hash, base); !errors.Is(err, twofactor.ErrNotFound) {
+		// Each run's challenges get random IDs, because the runs share the
+		// schema.
+		challenge := startChallenge(t, s, randomHex(t, 16), userID, 0)
+		other := startChallenge(t, s, randomHex(t, 16), userID+"x", 0)
+		if _, err := s.ConsumeBackupCode(ctx, other.ID, userID+"x", hash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("ConsumeBackupCode of another user error = %v, want ErrNotFound", err)
 		}
-		got, err := s.ConsumeBackupCode(ctx, userID, hash, base)
+		if _, err := s.ConsumeBackupCode(ctx, challenge.ID, userID+"x", hash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("ConsumeBackupCode by another user on the challenge error = %v, want ErrNotFound", err)
+		}
+		got, err := s.ConsumeBackupCode(ctx, challenge.ID, userID, hash, base)
 		must(t, "ConsumeBackupCode", err)
 		if got.UserID != userID || !bytes.Equal(got.Hash, hash) || got.IssuedBy != "admin" {
 			t.Errorf("ConsumeBackupCode = %q, %x, %q, want %q, %x, %q", got.UserID, got.Hash, got.IssuedBy, userID, hash, "admin")
 		}
-		if _, err := s.ConsumeBackupCode(ctx, userID, hash, base); !errors.Is(err, twofactor.ErrNotFound) {
+		again := startChallenge(t, s, randomHex(t, 16), userID, 0)
+		if _, err := s.ConsumeBackupCode(ctx, again.ID, userID, hash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("second ConsumeBackupCode error = %v, want ErrNotFound", err)
 		}
 	})

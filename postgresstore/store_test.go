@@ -130,10 +130,11 @@ func TestMigrateIdempotent(t *testing.T) {
 	s := newStore(t, pool)
 	ctx := t.Context()
 	must(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), ExpiresAt: base.Add(time.Hour)}))
+	c := startChallenge(t, s, "c1", "u1", 0)
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}
-	if _, err := s.ConsumeBackupCode(ctx, "u1", []byte("h"), base); err != nil {
+	if _, err := s.ConsumeBackupCode(ctx, c.ID, "u1", []byte("h"), base); err != nil {
 		t.Errorf("record lost by the second Migrate: %v", err)
 	}
 }
@@ -274,26 +275,29 @@ func TestReserveAttemptNonPositiveLimit(t *testing.T) {
 	ctx := t.Context()
 	enroll(t, s, "u1")
 	enroll(t, s, "u2")
-	_, _, err := s.ReserveAttempt(ctx, "u2", 5)
-	must(t, "ReserveAttempt u2", err)
+	c1 := startChallenge(t, s, "c1", "u1", 0)
+	c2 := startChallenge(t, s, "c2", "u2", 0)
+	reserve(t, s, c2.ID, 5)
 
 	tests := []struct {
 		user         string
+		challengeID  string
 		limit        int
 		wantFailures int
 	}{
-		{"u1", 0, 0},
-		{"u1", -1, 0},
-		{"u2", 0, 1},
-		{"u2", -1, 1},
+		{"u1", c1.ID, 0, 0},
+		{"u1", c1.ID, -1, 0},
+		{"u2", c2.ID, 0, 1},
+		{"u2", c2.ID, -1, 1},
 	}
 	for _, tt := range tests {
-		a, _, err := s.ReserveAttempt(ctx, tt.user, tt.limit)
-		if !errors.Is(err, twofactor.ErrAttemptLimit) {
-			t.Errorf("ReserveAttempt(%q, limit %d) error = %v, want ErrAttemptLimit", tt.user, tt.limit, err)
+		a, err := s.ReserveAttempt(ctx, tt.challengeID, tt.limit, base)
+		must(t, "ReserveAttempt", err)
+		if a.Reserved {
+			t.Errorf("ReserveAttempt(challenge of %q, limit %d) reserved an attempt, want none", tt.user, tt.limit)
 		}
-		if a.Failures != tt.wantFailures {
-			t.Errorf("ReserveAttempt(%q, limit %d) Failures = %d, want %d", tt.user, tt.limit, a.Failures, tt.wantFailures)
+		if a.Account.Failures != tt.wantFailures {
+			t.Errorf("ReserveAttempt(challenge of %q, limit %d) Failures = %d, want %d", tt.user, tt.limit, a.Account.Failures, tt.wantFailures)
 		}
 	}
 	for _, tt := range tests {
@@ -311,11 +315,23 @@ func TestReserveAttemptCreatesNoAccountUnenrolled(t *testing.T) {
 	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
 	ctx := t.Context()
 	must(t, "Migrate", s.Migrate(ctx))
-	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); !errors.Is(err, twofactor.ErrNotFound) {
-		t.Fatalf("ReserveAttempt of an unenrolled user error = %v, want ErrNotFound", err)
+	if _, err := s.ReserveAttempt(ctx, "missing", 5, base); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("ReserveAttempt on a missing challenge error = %v, want ErrNotFound", err)
+	}
+	c := startChallenge(t, s, "c1", "u1", 0)
+	a, err := s.ReserveAttempt(ctx, c.ID, 5, base)
+	must(t, "ReserveAttempt of an unenrolled user", err)
+	if a.Reserved {
+		t.Errorf("ReserveAttempt of an unenrolled user reserved an attempt, want none")
+	}
+	if a.Enrollment.UserID != "" {
+		t.Errorf("ReserveAttempt of an unenrolled user returned the enrollment of %q, want none", a.Enrollment.UserID)
+	}
+	if a.Challenge.ID != c.ID || a.Challenge.UserID != "u1" {
+		t.Errorf("ReserveAttempt returned challenge %q of %q, want %q of u1", a.Challenge.ID, a.Challenge.UserID, c.ID)
 	}
 	var rows int
-	err := pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "accounts"}.Sanitize()).Scan(&rows)
+	err = pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "accounts"}.Sanitize()).Scan(&rows)
 	must(t, "counting accounts", err)
 	if rows != 0 {
 		t.Errorf("accounts has %d rows after ReserveAttempt of an unenrolled user, want 0", rows)
@@ -325,8 +341,9 @@ func TestReserveAttemptCreatesNoAccountUnenrolled(t *testing.T) {
 // TestReserveAttemptAfterRowLock holds the account's row lock in a
 // transaction that raises the count to the limit, so that ReserveAttempt
 // starts while the stored count is below the limit and decides only after
-// the commit. It must see the committed count, reserve nothing, and report
-// at least the limit.
+// the commit. It must see the committed count and reserve nothing. The
+// count that it reports may be the one as of the statement's start, as
+// postgresstore documents for a call that reserves nothing.
 func TestReserveAttemptAfterRowLock(t *testing.T) {
 	const limit = 5
 	pool := newPool(t)
@@ -335,9 +352,9 @@ func TestReserveAttemptAfterRowLock(t *testing.T) {
 	ctx := t.Context()
 	must(t, "Migrate", s.Migrate(ctx))
 	enroll(t, s, "u1")
+	c := startChallenge(t, s, "c1", "u1", 0)
 	for range limit - 1 {
-		_, _, err := s.ReserveAttempt(ctx, "u1", limit)
-		must(t, "ReserveAttempt", err)
+		reserve(t, s, c.ID, limit)
 	}
 
 	tx, err := pool.Begin(ctx)
@@ -348,30 +365,80 @@ func TestReserveAttemptAfterRowLock(t *testing.T) {
 	_, err = tx.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "accounts"}.Sanitize()+" SET failures = $1 WHERE user_id = 'u1'", limit)
 	must(t, "raising the count in the transaction", err)
 
-	type result struct {
-		account twofactor.Account
-		err     error
-	}
-	done := make(chan result, 1)
-	go func() {
-		a, _, err := s.ReserveAttempt(ctx, "u1", limit)
-		done <- result{a, err}
-	}()
+	done := reserveInBackground(ctx, s, c.ID, limit)
 	waitForBlockedBackend(t, pool, holder, func() bool { return len(done) > 0 })
 	must(t, "Commit", tx.Commit(ctx))
 
 	got := <-done
-	if !errors.Is(got.err, twofactor.ErrAttemptLimit) {
-		t.Errorf("ReserveAttempt after the commit error = %v, want ErrAttemptLimit", got.err)
+	must(t, "ReserveAttempt after the commit", got.err)
+	if got.attempt.Reserved {
+		t.Errorf("ReserveAttempt after the commit reserved an attempt past the limit")
 	}
-	if got.account.Failures != limit {
-		t.Errorf("ReserveAttempt after the commit Failures = %d, want %d", got.account.Failures, limit)
+	if f := got.attempt.Account.Failures; f != limit-1 && f != limit {
+		t.Errorf("ReserveAttempt after the commit Failures = %d, want %d or %d", f, limit-1, limit)
 	}
 	a, err := s.GetAccount(ctx, "u1")
 	must(t, "GetAccount", err)
 	if a.Failures != limit {
 		t.Errorf("GetAccount Failures = %d, want %d", a.Failures, limit)
 	}
+}
+
+// TestReserveAttemptAfterUnlockCommits holds the account's row lock in a
+// transaction that makes the change of Unlock, so that ReserveAttempt on a
+// challenge of the old generation starts before the unlock and decides
+// only after its commit. It must see the new generation and reserve
+// nothing, and the unlock's zero count must stay.
+func TestReserveAttemptAfterUnlockCommits(t *testing.T) {
+	pool := newPool(t)
+	schema := newSchema(t, pool)
+	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
+	ctx := t.Context()
+	must(t, "Migrate", s.Migrate(ctx))
+	enroll(t, s, "u1")
+	c := startChallenge(t, s, "c1", "u1", 0)
+	reserve(t, s, c.ID, 5)
+
+	tx, err := pool.Begin(ctx)
+	must(t, "Begin", err)
+	defer tx.Rollback(ctx) // a no-op after Commit
+	var holder uint32
+	must(t, "reading the backend PID", tx.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&holder))
+	_, err = tx.Exec(ctx, "UPDATE "+pgx.Identifier{schema, "accounts"}.Sanitize()+
+		" SET failures = 0, generation = generation + 1, unlocked_at = $1 WHERE user_id = 'u1'", base)
+	must(t, "unlocking in the transaction", err)
+
+	done := reserveInBackground(ctx, s, c.ID, 5)
+	waitForBlockedBackend(t, pool, holder, func() bool { return len(done) > 0 })
+	must(t, "Commit", tx.Commit(ctx))
+
+	got := <-done
+	must(t, "ReserveAttempt after the unlock", got.err)
+	if got.attempt.Reserved {
+		t.Errorf("ReserveAttempt on a challenge of generation 0 reserved an attempt after the unlock to generation 1")
+	}
+	a, err := s.GetAccount(ctx, "u1")
+	must(t, "GetAccount", err)
+	if a.Failures != 0 || a.Generation != 1 {
+		t.Errorf("account after the unlock = %+v, want 0 failures at generation 1", a)
+	}
+}
+
+// reserveResult is the outcome of a ReserveAttempt call.
+type reserveResult struct {
+	attempt twofactor.Attempt
+	err     error
+}
+
+// reserveInBackground calls ReserveAttempt on the challenge at base in a
+// new goroutine and sends its outcome to the returned channel.
+func reserveInBackground(ctx context.Context, s *postgresstore.Store, challengeID string, limit int) <-chan reserveResult {
+	done := make(chan reserveResult, 1)
+	go func() {
+		a, err := s.ReserveAttempt(ctx, challengeID, limit, base)
+		done <- reserveResult{a, err}
+	}()
+	return done
 }
 
 // waitForBlockedBackend returns once some backend waits for a lock that
@@ -473,11 +540,27 @@ func TestClosedPoolFails(t *testing.T) {
 	must(t, "Migrate", s.Migrate(t.Context()))
 	pool.Close()
 	ctx := t.Context()
-	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); err == nil || errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("ReserveAttempt on a closed pool error = %v, want a store failure", err)
+	// The challenge ID is a bearer value, so no error may show it.
+	const challengeID = "challenge-id-0123456789abcdef"
+	challengeCalls := []struct {
+		name string
+		err  error
+	}{
+		{"ReserveAttempt", errOf(s.ReserveAttempt(ctx, challengeID, 5, base))},
+		{"AcceptStep", s.AcceptStep(ctx, challengeID, "u1", 1)},
+		{"ConsumeBackupCode", errOf(s.ConsumeBackupCode(ctx, challengeID, "u1", []byte("h"), base))},
+		{"CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: challengeID, UserID: "u1"})},
+		{"GetChallenge", errOf(s.GetChallenge(ctx, challengeID))},
+		{"UpdateChallenge", s.UpdateChallenge(ctx, challengeID, twofactor.StateCodePending, twofactor.StateLocked)},
 	}
-	if err := s.AcceptStep(ctx, "u1", 1); err == nil || errors.Is(err, twofactor.ErrNotFound) {
-		t.Errorf("AcceptStep on a closed pool error = %v, want a store failure", err)
+	for _, call := range challengeCalls {
+		if call.err == nil || errors.Is(call.err, twofactor.ErrNotFound) {
+			t.Errorf("%s on a closed pool error = %v, want a store failure", call.name, call.err)
+			continue
+		}
+		if strings.Contains(call.err.Error(), challengeID) {
+			t.Errorf("%s error %q contains the challenge ID", call.name, call.err)
+		}
 	}
 	_, err := s.GetEnrollment(ctx, "u1")
 	if err == nil || errors.Is(err, twofactor.ErrNotFound) {
@@ -511,6 +594,37 @@ func enroll(t *testing.T, s *postgresstore.Store, userID string) {
 	must(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s-" + userID, UserID: userID, Secret: []byte("x"), Digits: 6, Period: 30, ExpiresAt: base.Add(time.Hour)}))
 	_, err := s.ConfirmSetup(ctx, userID, "s-"+userID, 1, base)
 	must(t, "ConfirmSetup", err)
+}
+
+// startChallenge stores a code-pending challenge of the user with the ID,
+// begun at the account generation, whose deadline is 10 minutes and whose
+// expiry is 70 minutes after base.
+func startChallenge(t testing.TB, s *postgresstore.Store, id, userID string, generation int64) twofactor.Challenge {
+	t.Helper()
+	c := twofactor.Challenge{
+		ID:         id,
+		UserID:     userID,
+		Role:       twofactor.RoleAgent,
+		State:      twofactor.StateCodePending,
+		Generation: generation,
+		CreatedAt:  base,
+		Deadline:   base.Add(10 * time.Minute),
+		ExpiresAt:  base.Add(70 * time.Minute),
+	}
+	must(t, "CreateChallenge", s.CreateChallenge(t.Context(), c))
+	return c
+}
+
+// reserve reserves one attempt on the challenge at base, and fails the
+// test unless the call reserves one.
+func reserve(t testing.TB, s *postgresstore.Store, challengeID string, limit int) twofactor.Attempt {
+	t.Helper()
+	a, err := s.ReserveAttempt(t.Context(), challengeID, limit, base)
+	must(t, "ReserveAttempt", err)
+	if !a.Reserved {
+		t.Fatalf("ReserveAttempt(%q, limit %d) reserved nothing: %+v", challengeID, limit, a)
+	}
+	return a
 }
 
 // must fails the test when err is not nil.

@@ -8,33 +8,39 @@ import (
 	"github.com/twofactor-go/twofactor"
 )
 
-// ReserveAttempt implements [twofactor.AttemptStore]. One script checks the
-// enrollment, counts the attempt and reads both records back.
-func (s *Store) ReserveAttempt(ctx context.Context, userID string, max int) (twofactor.Account, twofactor.Enrollment, error) {
-	keys := []string{s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
-	reply, err := s.runScript(ctx, reserveScript, keys, max)
+// ReserveAttempt implements [twofactor.AttemptStore]. One script reads the
+// challenge and the user's records, counts the attempt when the challenge
+// may take one, and returns them all.
+func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
+	key, userID, ok := s.challengeKey(challengeID)
+	if !ok {
+		return twofactor.Attempt{}, twofactor.ErrNotFound
+	}
+	keys := []string{key, s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
+	reply, err := s.runScript(ctx, reserveScript, keys, max, micros(now), uint8(twofactor.StateCodePending), userID)
 	if err != nil {
-		return twofactor.Account{}, twofactor.Enrollment{}, failed("ReserveAttempt", err)
+		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
 	r, err := parseReserveReply(reply)
 	if err != nil {
-		return twofactor.Account{}, twofactor.Enrollment{}, failed("ReserveAttempt", err)
+		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
-	if r.status == reserveNotEnrolled {
-		return twofactor.Account{}, twofactor.Enrollment{}, twofactor.ErrNotFound
+	if !r.found {
+		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	a, err := decodeAccount(r.account)
-	if err != nil {
-		return twofactor.Account{}, twofactor.Enrollment{}, failed("ReserveAttempt", err)
+	a := twofactor.Attempt{Reserved: r.reserved}
+	if a.Challenge, err = decodeChallenge(challengeID, r.challenge); err != nil {
+		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
-	if r.status == reserveAtLimit {
-		return a, twofactor.Enrollment{}, twofactor.ErrAttemptLimit
+	if a.Account, err = decodeAccount(r.account); err != nil {
+		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
-	e, err := decodeEnrollment(userID, r.enrollment)
-	if err != nil {
-		return twofactor.Account{}, twofactor.Enrollment{}, failed("ReserveAttempt", err)
+	if len(r.enrollment) > 0 {
+		if a.Enrollment, err = decodeEnrollment(userID, r.enrollment); err != nil {
+			return twofactor.Attempt{}, failed("ReserveAttempt", err)
+		}
 	}
-	return a, e, nil
+	return a, nil
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].
@@ -77,40 +83,38 @@ func (s *Store) ClearResetRequired(ctx context.Context, userID string) error {
 	return nil
 }
 
-// Statuses in the first item of a reserveScript reply.
-const (
-	reserveNotEnrolled = 0
-	reserveAtLimit     = 1
-	reserveCounted     = 2
-)
-
-// reserveReply is a parsed reply of reserveScript. The account is nil for
-// reserveNotEnrolled, and the enrollment is nil unless the status is
-// reserveCounted.
+// reserveReply is a parsed reply of reserveScript. The records are empty
+// when the challenge was not found, and the enrollment also when the user
+// is not enrolled.
 type reserveReply struct {
-	status     int64
+	found      bool
+	reserved   bool
+	challenge  record
 	account    record
 	enrollment record
 }
 
-// parseReserveReply reads a reply of reserveScript: {0}, {1, account} or
-// {2, account, enrollment}, where each record is a flat list of fields and
-// values. Its errors leave out the field values, which include the sealed
-// secret.
+// parseReserveReply reads a reply of reserveScript: {0} for a missing
+// challenge, or {1, reserved, challenge, account, enrollment}, where
+// reserved is 0 or 1 and each record is a flat list of fields and values.
+// Its errors leave out the field values, which include the sealed secret.
 func parseReserveReply(reply any) (reserveReply, error) {
 	items, ok := reply.([]any)
 	if !ok || len(items) == 0 {
 		return reserveReply{}, fmt.Errorf("unexpected script reply %T", reply)
 	}
-	status, ok := items[0].(int64)
-	if !ok || status < reserveNotEnrolled || status > reserveCounted {
-		return reserveReply{}, fmt.Errorf("unexpected script status %v of type %T", items[0], items[0])
+	if found, ok := items[0].(int64); ok && found == 0 && len(items) == 1 {
+		return reserveReply{}, nil
 	}
-	if len(items) != int(status)+1 {
-		return reserveReply{}, fmt.Errorf("script reply with status %d has %d items, want %d", status, len(items), status+1)
+	if found, ok := items[0].(int64); !ok || found != 1 || len(items) != 5 {
+		return reserveReply{}, fmt.Errorf("unexpected script reply of %d items starting with %T", len(items), items[0])
 	}
-	records := make([]record, len(items)-1)
-	for i, item := range items[1:] {
+	reserved, ok := items[1].(int64)
+	if !ok || (reserved != 0 && reserved != 1) {
+		return reserveReply{}, fmt.Errorf("unexpected reservation flag %T in script reply", items[1])
+	}
+	var records [3]record
+	for i, item := range items[2:] {
 		fields, ok := item.([]any)
 		if !ok {
 			return reserveReply{}, fmt.Errorf("unexpected record %T in script reply", item)
@@ -121,12 +125,11 @@ func parseReserveReply(reply any) (reserveReply, error) {
 		}
 		records[i] = r
 	}
-	r := reserveReply{status: status}
-	if status >= reserveAtLimit {
-		r.account = records[0]
-	}
-	if status == reserveCounted {
-		r.enrollment = records[1]
-	}
-	return r, nil
+	return reserveReply{
+		found:      true,
+		reserved:   reserved == 1,
+		challenge:  records[0],
+		account:    records[1],
+		enrollment: records[2],
+	}, nil
 }

@@ -51,7 +51,9 @@ func TestAttackFarFutureExpiry(t *testing.T) {
 			mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("x"), ExpiresAt: tt.expires}))
 			mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), ExpiresAt: tt.expires}))
 			mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: "u1", TokenHash: []byte("t"), CreatedAt: base, ExpiresAt: tt.expires}))
-			mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "c1", UserID: "u1", State: twofactor.StateCodePending, ExpiresAt: tt.expires}))
+			c := newChallenge(s, "u1", []byte{0xc1})
+			c.Deadline, c.ExpiresAt = tt.expires, tt.expires
+			mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, c))
 
 			if _, err := s.GetSetup(ctx, "u1", base); err != nil {
 				t.Errorf("GetSetup before the expiry: %v", err)
@@ -59,10 +61,13 @@ func TestAttackFarFutureExpiry(t *testing.T) {
 			if _, err := s.UseDevice(ctx, "u1", []byte("t"), base); err != nil {
 				t.Errorf("UseDevice before the expiry: %v", err)
 			}
-			if _, err := s.GetChallenge(ctx, "c1"); err != nil {
+			if _, err := s.GetChallenge(ctx, c.ID); err != nil {
 				t.Errorf("GetChallenge before the expiry: %v", err)
 			}
-			if _, err := s.ConsumeBackupCode(ctx, "u1", []byte("h"), base); err != nil {
+			if _, err := s.ReserveAttempt(ctx, c.ID, 5, base); err != nil {
+				t.Errorf("ReserveAttempt before the expiry: %v", err)
+			}
+			if _, err := s.ConsumeBackupCode(ctx, c.ID, "u1", []byte("h"), base); err != nil {
 				t.Errorf("ConsumeBackupCode before the expiry: %v", err)
 			}
 		})
@@ -97,7 +102,8 @@ func TestAttackAcceptStepLargeSteps(t *testing.T) {
 			mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("x"), ExpiresAt: base.Add(time.Hour)}))
 			_, err := s.ConfirmSetup(ctx, "u1", "s1", tt.last, base)
 			mustDo(t, "ConfirmSetup", err)
-			if err := s.AcceptStep(ctx, "u1", tt.step); !errors.Is(err, tt.want) {
+			c := startChallenge(t, s, "u1", []byte{0xc1})
+			if err := s.AcceptStep(ctx, c.ID, "u1", tt.step); !errors.Is(err, tt.want) {
 				t.Errorf("AcceptStep(%d) after %d error = %v, want %v", tt.step, tt.last, err, tt.want)
 			}
 		})
@@ -121,7 +127,8 @@ func TestAttackDevicePrunedBeforeExpiry(t *testing.T) {
 
 // TestAttackUserIDsIsolated gives users whose IDs contain key syntax,
 // NUL bytes or invalid UTF-8 one record of each kind, and checks that no
-// operation of one user reads or changes the records of another.
+// operation of one user reads or changes the records of another, and that
+// no user signs in on the challenge of another.
 func TestAttackUserIDsIsolated(t *testing.T) {
 	ids := []string{
 		"u", "u}", "{u}", "u:devices", "u:*", "*", "u\x00", "u\x00:x", "\xff", "\xc3(",
@@ -129,27 +136,36 @@ func TestAttackUserIDsIsolated(t *testing.T) {
 	}
 	s := newAttackStore(t)
 	ctx := t.Context()
+	challenges := make([]string, len(ids))
 	for i, id := range ids {
 		mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: id, Secret: []byte(id), ExpiresAt: base.Add(time.Hour)}))
 		_, err := s.ConfirmSetup(ctx, id, "s", 1, base)
 		mustDo(t, "ConfirmSetup", err)
 		mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: id, TokenHash: []byte{byte(i)}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
 		mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: id, Hash: []byte{byte(i)}, ExpiresAt: base.Add(time.Hour)}))
+		// Every challenge has the same random part, so only the user in
+		// its ID distinguishes them.
+		challenges[i] = startChallenge(t, s, id, []byte{0xc1}).ID
 	}
 
 	for i, id := range ids {
 		next := (i + 1) % len(ids)
-		other, otherHash := ids[next], []byte{byte(next)}
+		other, ownHash, otherHash := ids[next], []byte{byte(i)}, []byte{byte(next)}
 		if _, err := s.UseDevice(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("UseDevice(%q) with the device hash of %q error = %v, want ErrNotFound", id, other, err)
 		}
-		if _, err := s.ConsumeBackupCode(ctx, id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+		if _, err := s.ConsumeBackupCode(ctx, challenges[i], id, otherHash, base); !errors.Is(err, twofactor.ErrNotFound) {
 			t.Errorf("ConsumeBackupCode(%q) with the code hash of %q error = %v, want ErrNotFound", id, other, err)
 		}
-		_, _, err := s.ReserveAttempt(ctx, id, 10)
-		mustDo(t, "ReserveAttempt", err)
+		if _, err := s.ConsumeBackupCode(ctx, challenges[next], id, ownHash, base); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("ConsumeBackupCode(%q) on the challenge of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		if err := s.AcceptStep(ctx, challenges[next], id, 5); !errors.Is(err, twofactor.ErrNotFound) {
+			t.Errorf("AcceptStep(%q) on the challenge of %q error = %v, want ErrNotFound", id, other, err)
+		}
+		reserve(t, s, challenges[i])
 		mustDo(t, "DeleteDevice", s.DeleteDevice(ctx, id, "d"))
-		mustDo(t, "AcceptStep", s.AcceptStep(ctx, id, 5))
+		mustDo(t, "AcceptStep", s.AcceptStep(ctx, challenges[i], id, 5))
 		if next == 0 {
 			continue
 		}
@@ -161,6 +177,16 @@ func TestAttackUserIDsIsolated(t *testing.T) {
 		mustDo(t, "GetEnrollment", err)
 		if e.LastStep != 1 || string(e.Secret) != other {
 			t.Errorf("enrollment of %q after AcceptStep(%q) has LastStep %d and secret %q, want 1 and %q", other, id, e.LastStep, e.Secret, other)
+		}
+		a, err := s.GetAccount(ctx, other)
+		mustDo(t, "GetAccount", err)
+		if a.Failures != 0 {
+			t.Errorf("Failures of %q after ReserveAttempt(%q) = %d, want 0", other, id, a.Failures)
+		}
+		c, err := s.GetChallenge(ctx, challenges[next])
+		mustDo(t, "GetChallenge", err)
+		if c.State != twofactor.StateCodePending || c.UserID != other {
+			t.Errorf("challenge of %q after the calls of %q is %v of %q, want code-pending of %q", other, id, c.State, c.UserID, other)
 		}
 	}
 

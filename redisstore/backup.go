@@ -18,11 +18,23 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 
 // ConsumeBackupCode implements [twofactor.BackupCodeStore]. The script
 // compares the hashes in time that does not depend on where they differ.
-// When it deletes the code it also clears the failure count, and creates
-// no account record for a user without one.
-func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
-	keys := []string{s.userKey(userID, "backup"), s.userKey(userID, "account")}
-	r, found, err := s.runRecord(ctx, consumeBackupScript, keys, hash, micros(now))
+// When it deletes the code it also clears the failure count, creating no
+// account record for a user without one, and closes the challenge.
+func (s *Store) ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
+	key, owner, ok := s.challengeKey(challengeID)
+	if !ok || owner != userID {
+		return twofactor.BackupCode{}, twofactor.ErrNotFound
+	}
+	keys := []string{key, s.userKey(userID, "backup"), s.userKey(userID, "account")}
+	reply, err := s.runScript(ctx, consumeBackupScript, keys, hash, micros(now), userID,
+		uint8(twofactor.StateCodePending), uint8(twofactor.StateSucceeded))
+	if err != nil {
+		return twofactor.BackupCode{}, failed("ConsumeBackupCode", err)
+	}
+	if isConflictReply(reply) {
+		return twofactor.BackupCode{}, twofactor.ErrConflict
+	}
+	r, found, err := parseRecordReply(reply)
 	if err != nil {
 		return twofactor.BackupCode{}, failed("ConsumeBackupCode", err)
 	}
@@ -34,6 +46,16 @@ func (s *Store) ConsumeBackupCode(ctx context.Context, userID string, hash []byt
 		return twofactor.BackupCode{}, failed("ConsumeBackupCode", err)
 	}
 	return c, nil
+}
+
+// isConflictReply reports whether a script reply is {-1}.
+func isConflictReply(reply any) bool {
+	items, ok := reply.([]any)
+	if !ok || len(items) != 1 {
+		return false
+	}
+	status, ok := items[0].(int64)
+	return ok && status == -1
 }
 
 // DeleteBackupCode implements [twofactor.BackupCodeStore].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -479,11 +480,17 @@ func (fx *benchFixture) naiveSubmission(b *testing.B, right bool) *submission {
 
 // submission is one prepared submission of a code to a challenge.
 type submission struct {
+	// challengeID is the ID of the baseline's challenge, 16 bytes in hex.
 	challengeID string
-	user        int // index in the fixture's users
-	input       string
-	step        int64 // the time step of the clock when it is submitted
-	right       bool  // whether the code must sign the user in
+
+	// storeID is the ID of the Store's challenge, which
+	// Store.NewChallengeID forms from the same 16 bytes.
+	storeID string
+
+	user  int // index in the fixture's users
+	input string
+	step  int64 // the time step of the clock when it is submitted
+	right bool  // whether the code must sign the user in
 }
 
 // plan returns n submissions, numbered from the fixture's next one on.
@@ -501,11 +508,14 @@ func (fx *benchFixture) plan(n int) []submission {
 	for k := range subs {
 		j := first + int64(k)
 		pass, r := j/(2*users), j%(2*users)
-		s := submission{challengeID: fmt.Sprintf("%032x", j), user: int(r / 2), step: fx.firstStep + pass, right: r%2 == 1}
+		var random [16]byte
+		binary.BigEndian.PutUint64(random[8:], uint64(j))
+		s := submission{challengeID: hex.EncodeToString(random[:]), user: int(r / 2), step: fx.firstStep + pass, right: r%2 == 1}
 		if s.right {
 			s.user = (s.user + len(fx.users)/2) % len(fx.users)
 		}
 		u := fx.users[s.user]
+		s.storeID = fx.store.NewChallengeID(u.id, random[:])
 		// When the code of the step equals the code of the step before,
 		// Verify matches the earlier, used step while the clock is in
 		// the step, and the later one once the clock moved on. A wrong
@@ -529,7 +539,7 @@ func (fx *benchFixture) createChallenges(b *testing.B, subs []submission) {
 	ctx := context.Background()
 	benchMust(b, "CreateChallenge", runClients(len(subs), benchClients, func(i int) error {
 		return fx.store.CreateChallenge(ctx, twofactor.Challenge{
-			ID:        subs[i].challengeID,
+			ID:        subs[i].storeID,
 			UserID:    fx.users[subs[i].user].id,
 			Role:      twofactor.RoleAgent,
 			State:     twofactor.StateCodePending,
@@ -543,7 +553,7 @@ func (fx *benchFixture) createChallenges(b *testing.B, subs []submission) {
 // submit runs one prepared submission through the Manager.
 func (fx *benchFixture) submit(ctx context.Context, s *submission) error {
 	fx.clock.advanceTo(middleOf(s.step))
-	res, err := fx.manager.Submit(ctx, s.challengeID, s.input)
+	res, err := fx.manager.Submit(ctx, s.storeID, s.input)
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,10 @@
 // # Key layout
 //
 // Every key starts with the prefix, "twofactor" unless [WithPrefix] sets
-// another. In the list below, <uid> is the user ID and <cid> the challenge
-// ID, each in unpadded base64url so that no ID can contain '{', '}' or
-// ':'. <hash> is a device token hash in lower-case hex.
+// another. In the list below, <uid> is the user ID in unpadded base64url,
+// so that no ID can contain '{', '}' or ':', and <cid> the random part of a
+// challenge ID, likewise encoded. <hash> is a device token hash in
+// lower-case hex.
 //
 //	<prefix>:{u:<uid>}:enrollment    hash: secret alg digits period last_step confirmed
 //	<prefix>:{u:<uid>}:setup         hash: id secret alg digits period expires
@@ -28,11 +29,13 @@
 //	<prefix>:{u:<uid>}:backup        hash: hash issued_by created expires
 //	<prefix>:{u:<uid>}:device:<hash> hash: id hash label created last_used expires
 //	<prefix>:{u:<uid>}:devices       sorted set: member <hash>, score expires
-//	<prefix>:{c:<cid>}:challenge     hash: user role state trust generation created deadline expires
+//	<prefix>:{u:<uid>}:challenge:<cid> hash: user role state trust generation created deadline expires
 //	<prefix>:enrollments             sorted set: member user ID, score 0
 //
-// The part in braces is a Redis Cluster hash tag, so all keys of one user
-// share a slot, and so do all keys of one challenge. Times are Unix
+// The part in braces is a Redis Cluster hash tag, so all keys of one user,
+// and the user's challenges, share a slot. A challenge ID, which
+// [Store.NewChallengeID] forms, is the random part in hex, a dot and <uid>,
+// so that the Store finds the challenge's slot from its ID. Times are Unix
 // microseconds in decimal. Algorithms, roles and states are their numeric
 // values, booleans are "0" or "1", and secrets and hashes are raw bytes.
 //
@@ -57,11 +60,13 @@
 // of it. Only a failure of ConfirmSetup's second command, which it returns
 // as an error, leaves an enrollment out of the set.
 //
-// The scripts that judge a code submission each work on several keys of
-// the user. [Store.ReserveAttempt] checks the enrollment, counts the
-// attempt and returns the account and the enrollment. [Store.AcceptStep]
-// and [Store.ConsumeBackupCode] clear the failure count in the script that
-// accepts the code, and write no account key for a user who has none.
+// The scripts that judge a code submission each work on the challenge and
+// several keys of its user. [Store.ReserveAttempt] checks the challenge and
+// the enrollment, counts the attempt and returns the challenge, the
+// account and the enrollment. [Store.AcceptStep] and
+// [Store.ConsumeBackupCode] clear the failure count and close the challenge
+// in the script that accepts the code, and write no account key for a user
+// who has none. A wrong code thus takes one round trip and a right one two.
 //
 // # Expiry
 //

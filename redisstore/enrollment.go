@@ -126,17 +126,24 @@ func (s *Store) unindex(ctx context.Context, userIDs []string) error {
 }
 
 // AcceptStep implements [twofactor.EnrollmentStore]. The script that
-// records the step also clears the failure count, and creates no account
-// record for a user without one.
-func (s *Store) AcceptStep(ctx context.Context, userID string, step int64) error {
-	keys := []string{s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
-	status, err := s.runStatus(ctx, acceptStepScript, keys, step)
+// records the step also clears the failure count and closes the challenge,
+// and creates no account record for a user without one.
+func (s *Store) AcceptStep(ctx context.Context, challengeID, userID string, step int64) error {
+	key, owner, ok := s.challengeKey(challengeID)
+	if !ok || owner != userID {
+		return twofactor.ErrNotFound
+	}
+	keys := []string{key, s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
+	status, err := s.runStatus(ctx, acceptStepScript, keys, step, userID,
+		uint8(twofactor.StateCodePending), uint8(twofactor.StateSucceeded))
 	if err != nil {
 		return failed("AcceptStep", err)
 	}
 	switch status {
 	case -1:
 		return twofactor.ErrNotFound
+	case -2:
+		return twofactor.ErrConflict
 	case 0:
 		return twofactor.ErrStepUsed
 	}

@@ -85,31 +85,37 @@ func TestParseRecordReply(t *testing.T) {
 }
 
 func TestParseReserveReply(t *testing.T) {
+	challenge := []any{"user", "alice", "state", "2"}
 	account := []any{"failures", "2", "generation", "1"}
 	enrollment := []any{"secret", "sealed", "last_step", "7"}
 	tests := []struct {
-		name           string
-		reply          any
-		wantStatus     int64
-		wantAccount    record
-		wantEnrollment record
-		wantErr        string
+		name    string
+		reply   any
+		want    reserveReply
+		wantErr string
 	}{
-		{"not enrolled", []any{int64(0)}, reserveNotEnrolled, nil, nil, ""},
-		{"at limit", []any{int64(1), account}, reserveAtLimit, record{"failures": "2", "generation": "1"}, nil, ""},
-		{"at limit without account", []any{int64(1), []any{}}, reserveAtLimit, record{}, nil, ""},
-		{"counted", []any{int64(2), account, enrollment}, reserveCounted,
-			record{"failures": "2", "generation": "1"}, record{"secret": "sealed", "last_step": "7"}, ""},
-		{"not a list", "OK", 0, nil, nil, "unexpected script reply string"},
-		{"empty list", []any{}, 0, nil, nil, "unexpected script reply"},
-		{"status not an integer", []any{"2"}, 0, nil, nil, "unexpected script status 2 of type string"},
-		{"unknown status", []any{int64(3), account, enrollment, enrollment}, 0, nil, nil, "unexpected script status 3"},
-		{"negative status", []any{int64(-1)}, 0, nil, nil, "unexpected script status -1"},
-		{"counted without enrollment", []any{int64(2), account}, 0, nil, nil, "status 2 has 2 items, want 3"},
-		{"not enrolled with account", []any{int64(0), account}, 0, nil, nil, "status 0 has 2 items, want 1"},
-		{"record not a list", []any{int64(1), "failures"}, 0, nil, nil, "unexpected record string"},
-		{"odd record", []any{int64(1), []any{"failures"}}, 0, nil, nil, "has 1 items, want an even number"},
-		{"field not a string", []any{int64(1), []any{int64(1), "2"}}, 0, nil, nil, "unexpected field name int64"},
+		{"not found", []any{int64(0)}, reserveReply{}, ""},
+		{"reserved", []any{int64(1), int64(1), challenge, account, enrollment}, reserveReply{
+			found: true, reserved: true,
+			challenge:  record{"user": "alice", "state": "2"},
+			account:    record{"failures": "2", "generation": "1"},
+			enrollment: record{"secret": "sealed", "last_step": "7"},
+		}, ""},
+		{"not reserved, not enrolled, no account", []any{int64(1), int64(0), challenge, []any{}, []any{}}, reserveReply{
+			found: true, challenge: record{"user": "alice", "state": "2"}, account: record{}, enrollment: record{},
+		}, ""},
+		{"not a list", "OK", reserveReply{}, "unexpected script reply string"},
+		{"empty list", []any{}, reserveReply{}, "unexpected script reply"},
+		{"status not an integer", []any{"1", int64(1), challenge, account, enrollment}, reserveReply{}, "starting with string"},
+		{"unknown status", []any{int64(2), int64(1), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 5 items"},
+		{"negative status", []any{int64(-1)}, reserveReply{}, "unexpected script reply of 1 items"},
+		{"not found with records", []any{int64(0), int64(0), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 5 items"},
+		{"found without enrollment", []any{int64(1), int64(1), challenge, account}, reserveReply{}, "unexpected script reply of 4 items"},
+		{"flag not an integer", []any{int64(1), "1", challenge, account, enrollment}, reserveReply{}, "unexpected reservation flag string"},
+		{"flag out of range", []any{int64(1), int64(2), challenge, account, enrollment}, reserveReply{}, "unexpected reservation flag int64"},
+		{"record not a list", []any{int64(1), int64(0), "user", account, enrollment}, reserveReply{}, "unexpected record string"},
+		{"odd record", []any{int64(1), int64(0), challenge, []any{"failures"}, enrollment}, reserveReply{}, "has 1 items, want an even number"},
+		{"field not a string", []any{int64(1), int64(0), challenge, []any{int64(1), "2"}, enrollment}, reserveReply{}, "unexpected field name int64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,14 +129,20 @@ func TestParseReserveReply(t *testing.T) {
 			if err != nil {
 				t.Fatalf("error = %v", err)
 			}
-			if got.status != tt.wantStatus {
-				t.Errorf("status = %d, want %d", got.status, tt.wantStatus)
+			if got.found != tt.want.found || got.reserved != tt.want.reserved {
+				t.Errorf("found, reserved = %v, %v, want %v, %v", got.found, got.reserved, tt.want.found, tt.want.reserved)
 			}
-			if fmt.Sprint(got.account) != fmt.Sprint(tt.wantAccount) || (got.account == nil) != (tt.wantAccount == nil) {
-				t.Errorf("account = %#v, want %#v", got.account, tt.wantAccount)
-			}
-			if fmt.Sprint(got.enrollment) != fmt.Sprint(tt.wantEnrollment) || (got.enrollment == nil) != (tt.wantEnrollment == nil) {
-				t.Errorf("enrollment = %#v, want %#v", got.enrollment, tt.wantEnrollment)
+			for _, r := range []struct {
+				name      string
+				got, want record
+			}{
+				{"challenge", got.challenge, tt.want.challenge},
+				{"account", got.account, tt.want.account},
+				{"enrollment", got.enrollment, tt.want.enrollment},
+			} {
+				if fmt.Sprint(r.got) != fmt.Sprint(r.want) || (r.got == nil) != (r.want == nil) {
+					t.Errorf("%s = %#v, want %#v", r.name, r.got, r.want)
+				}
 			}
 		})
 	}
@@ -140,10 +152,12 @@ func TestParseReserveReply(t *testing.T) {
 // does not quote its field values, which include the sealed secret.
 func TestParseReserveReplyHidesValues(t *testing.T) {
 	const secret = "sealed-secret-bytes"
+	challenge := []any{"user", "alice"}
 	replies := []any{
-		[]any{int64(2), []any{"failures", "1"}, []any{"secret", secret, "alg"}},
-		[]any{int64(1), []any{"secret", secret}, []any{"secret", secret}},
-		[]any{int64(2), []any{"failures", "1"}, secret},
+		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, []any{"secret", secret, "alg"}},
+		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, secret},
+		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, []any{int64(7), secret}},
+		[]any{int64(1), secret, challenge, []any{}, []any{"secret", secret}},
 	}
 	for i, reply := range replies {
 		_, err := parseReserveReply(reply)
@@ -159,15 +173,15 @@ func TestParseReserveReplyHidesValues(t *testing.T) {
 
 // FuzzParseReserveReply checks that any reply of the shape that Redis can
 // return is parsed or rejected without a panic, and that a parsed reply
-// carries the records that its status promises.
+// is either "not found" with no records or "found" with all three.
 func FuzzParseReserveReply(f *testing.F) {
-	f.Add(int64(2), 4, 4, "failures", "1")
-	f.Add(int64(1), 2, 0, "generation", "x")
-	f.Add(int64(0), 0, 0, "", "")
-	f.Add(int64(5), 3, 1, "a", "b")
-	f.Fuzz(func(t *testing.T, status int64, accountLen, enrollmentLen int, name, value string) {
+	f.Add(int64(1), int64(1), 4, 4, 4, "failures", "1")
+	f.Add(int64(1), int64(0), 2, 0, 0, "generation", "x")
+	f.Add(int64(0), int64(0), -1, -1, -1, "", "")
+	f.Add(int64(5), int64(3), 3, 1, 2, "a", "b")
+	f.Fuzz(func(t *testing.T, status, flag int64, challengeLen, accountLen, enrollmentLen int, name, value string) {
 		fields := func(n int) []any {
-			n = min(max(n, 0), 8)
+			n = min(n, 8)
 			items := make([]any, n)
 			for i := range items {
 				items[i] = name
@@ -178,24 +192,27 @@ func FuzzParseReserveReply(f *testing.F) {
 			return items
 		}
 		reply := []any{status}
-		if accountLen >= 0 {
-			reply = append(reply, fields(accountLen))
+		if challengeLen >= 0 {
+			reply = append(reply, flag)
 		}
-		if enrollmentLen >= 0 {
-			reply = append(reply, fields(enrollmentLen))
+		for _, n := range []int{challengeLen, accountLen, enrollmentLen} {
+			if n >= 0 {
+				reply = append(reply, fields(n))
+			}
 		}
 		got, err := parseReserveReply(reply)
 		if err != nil {
 			return
 		}
-		if got.status != status {
-			t.Errorf("status = %d, want %d", got.status, status)
+		if got.found != (status == 1) {
+			t.Errorf("status %d: found = %v", status, got.found)
 		}
-		if (got.account != nil) != (status >= reserveAtLimit) {
-			t.Errorf("status %d: account = %v", status, got.account)
+		if got.reserved != (got.found && flag == 1) {
+			t.Errorf("status %d, flag %d: reserved = %v", status, flag, got.reserved)
 		}
-		if (got.enrollment != nil) != (status == reserveCounted) {
-			t.Errorf("status %d: enrollment = %v", status, got.enrollment)
+		records := got.challenge != nil && got.account != nil && got.enrollment != nil
+		if records != got.found {
+			t.Errorf("status %d: records %v, %v, %v", status, got.challenge, got.account, got.enrollment)
 		}
 	})
 }
@@ -321,9 +338,10 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-// FuzzUserKey checks that any user ID or challenge ID yields keys whose
-// Redis Cluster hash tag is exactly the encoded ID, so that one user's keys
-// share a slot and IDs with '{', '}' or ':' cannot collide.
+// FuzzUserKey checks that any user ID yields keys, its challenges' keys
+// among them, whose Redis Cluster hash tag is exactly the encoded ID, so
+// that one user's keys share a slot and IDs with '{', '}' or ':' cannot
+// collide.
 func FuzzUserKey(f *testing.F) {
 	f.Add("u1", "c1")
 	f.Add("a}:{b", "}{")
@@ -340,7 +358,18 @@ func FuzzUserKey(f *testing.F) {
 				t.Errorf("key %q does not end in the kind %q", key, kind)
 			}
 		}
-		checkTag(t, s.challengeKey(challengeID), "c:", challengeID)
+		id := s.NewChallengeID(userID, []byte(challengeID))
+		key, owner, ok := s.challengeKey(id)
+		if userID == "" {
+			if ok {
+				t.Errorf("challengeKey(%q) accepted an ID without a user", id)
+			}
+			return
+		}
+		if !ok || owner != userID {
+			t.Fatalf("challengeKey(%q) = %q, %q, %v, want the key of user %q", id, key, owner, ok, userID)
+		}
+		checkTag(t, key, "u:", userID)
 	})
 }
 

@@ -75,7 +75,8 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 	}
 }
 
-// fillUser writes one record of every kind for the user.
+// fillUser writes one record of every kind for the user. The challenge's
+// ID has the random part 0xc1.
 func fillUser(t *testing.T, s *redisstore.Store, userID string) {
 	t.Helper()
 	ctx := t.Context()
@@ -84,8 +85,8 @@ func fillUser(t *testing.T, s *redisstore.Store, userID string) {
 	_, err := s.ConfirmSetup(ctx, userID, "s1", 1, base)
 	mustDo(t, "ConfirmSetup", err)
 	mustDo(t, "PutSetup", s.PutSetup(ctx, setup))
-	_, _, err = s.ReserveAttempt(ctx, userID, 5)
-	mustDo(t, "ReserveAttempt", err)
+	c := startChallenge(t, s, userID, []byte{0xc1})
+	reserve(t, s, c.ID)
 	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: userID, Hash: []byte("h"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
 	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d1", UserID: userID, TokenHash: []byte{0xab, 0xcd}, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
 }
@@ -97,22 +98,57 @@ func mustDo(t *testing.T, what string, err error) {
 	}
 }
 
+// newChallenge returns a code-pending challenge of the user at account
+// generation 0, with the ID that s forms from random. Its deadline is 10
+// minutes and its expiry 70 minutes after base.
+func newChallenge(s *redisstore.Store, userID string, random []byte) twofactor.Challenge {
+	return twofactor.Challenge{
+		ID:        s.NewChallengeID(userID, random),
+		UserID:    userID,
+		Role:      twofactor.RoleAgent,
+		State:     twofactor.StateCodePending,
+		CreatedAt: base,
+		Deadline:  base.Add(10 * time.Minute),
+		ExpiresAt: base.Add(70 * time.Minute),
+	}
+}
+
+// startChallenge stores the challenge that newChallenge returns.
+func startChallenge(t *testing.T, s *redisstore.Store, userID string, random []byte) twofactor.Challenge {
+	t.Helper()
+	c := newChallenge(s, userID, random)
+	mustDo(t, "CreateChallenge", s.CreateChallenge(t.Context(), c))
+	return c
+}
+
+// reserve reserves one attempt on the challenge at base, with the limit
+// 10, and fails the test unless the call reserves one.
+func reserve(t *testing.T, s *redisstore.Store, challengeID string) twofactor.Attempt {
+	t.Helper()
+	a, err := s.ReserveAttempt(t.Context(), challengeID, 10, base)
+	mustDo(t, "ReserveAttempt", err)
+	if !a.Reserved {
+		t.Fatalf("ReserveAttempt(%q) reserved nothing: %+v", challengeID, a)
+	}
+	return a
+}
+
 func TestKeyLayout(t *testing.T) {
 	client := newClient(t, redisAddr(t))
 	prefix := newPrefix(t, client)
 	s := newStore(t, client, prefix)
 	fillUser(t, s, "u1")
-	mustDo(t, "CreateChallenge", s.CreateChallenge(t.Context(), twofactor.Challenge{ID: "c1", UserID: "u1", State: twofactor.StateCodePending, ExpiresAt: base}))
 
 	got := scanKeys(t, client, prefix)
 	slices.Sort(got)
-	// base64url("u1") is "dTE" and base64url("c1") is "YzE".
+	// base64url("u1") is "dTE". The challenge ID's random part is the byte
+	// 0xc1, "c1" in hex, and base64url("c1") is "YzE".
 	var want []string
 	for _, suffix := range []string{
 		"enrollments",
-		"{c:YzE}:challenge",
 		"{u:dTE}:account",
 		"{u:dTE}:backup",
+		"{u:dTE}:challenge:YzE",
 		"{u:dTE}:device:abcd",
 		"{u:dTE}:devices",
 		"{u:dTE}:enrollment",
@@ -199,8 +235,13 @@ func TestExpiryTTLs(t *testing.T) {
 
 	mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "future", ExpiresAt: future}))
 	mustDo(t, "PutSetup", s.PutSetup(ctx, twofactor.Setup{ID: "s", UserID: "past", ExpiresAt: past}))
-	mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "future", ExpiresAt: future}))
-	mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: "past", ExpiresAt: past}))
+	for _, userID := range []string{"future", "past"} {
+		c := twofactor.Challenge{ID: s.NewChallengeID(userID, []byte{0xc1}), UserID: userID, ExpiresAt: future}
+		if userID == "past" {
+			c.ExpiresAt = past
+		}
+		mustDo(t, "CreateChallenge", s.CreateChallenge(ctx, c))
+	}
 	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "future", ExpiresAt: future}))
 	mustDo(t, "PutBackupCode", s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "past", ExpiresAt: past}))
 	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "d", UserID: "future", TokenHash: []byte{1}, ExpiresAt: future}))
@@ -218,8 +259,8 @@ func TestExpiryTTLs(t *testing.T) {
 	}{
 		{keyFuture("setup"), time.Hour + grace - time.Minute, time.Hour + grace},
 		{keyPast("setup"), grace - time.Minute, grace},
-		{prefix + ":{c:ZnV0dXJl}:challenge", time.Hour + grace - time.Minute, time.Hour + grace},
-		{prefix + ":{c:cGFzdA}:challenge", grace - time.Minute, grace},
+		{keyFuture("challenge:YzE"), time.Hour + grace - time.Minute, time.Hour + grace},
+		{keyPast("challenge:YzE"), grace - time.Minute, grace},
 		{keyFuture("backup"), time.Hour + grace - time.Minute, time.Hour + grace},
 		{keyPast("backup"), grace - time.Minute, grace},
 		{keyFuture("device:01"), time.Hour + grace - time.Minute, time.Hour + grace},
@@ -343,18 +384,33 @@ func TestNoAccountRecordCreated(t *testing.T) {
 	ctx := t.Context()
 	setup := twofactor.Setup{ID: "s1", UserID: "u1", Secret: []byte("sealed"), Digits: 6, Period: 30, ExpiresAt: base.Add(time.Minute)}
 	code := twofactor.BackupCode{UserID: "u1", Hash: []byte("h"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	// AcceptStep and ConsumeBackupCode each close the challenge on which
+	// they succeed, so each sign-in gets its own.
+	challenges := make([]twofactor.Challenge, 3)
+	for i := range challenges {
+		challenges[i] = startChallenge(t, s, "u1", []byte{byte(i)})
+	}
 	steps := []struct {
 		name    string
 		call    func() error
 		wantErr error
 	}{
-		{"ReserveAttempt before enrolling", func() error { _, _, err := s.ReserveAttempt(ctx, "u1", 5); return err }, twofactor.ErrNotFound},
+		{"ReserveAttempt before enrolling", func() error {
+			a, err := s.ReserveAttempt(ctx, challenges[0].ID, 5, base)
+			if err == nil && a.Reserved {
+				return errors.New("reserved an attempt for a user who is not enrolled")
+			}
+			return err
+		}, nil},
 		{"PutSetup", func() error { return s.PutSetup(ctx, setup) }, nil},
 		{"ConfirmSetup", func() error { _, err := s.ConfirmSetup(ctx, "u1", "s1", 1, base); return err }, nil},
-		{"AcceptStep", func() error { return s.AcceptStep(ctx, "u1", 2) }, nil},
-		{"AcceptStep of a used step", func() error { return s.AcceptStep(ctx, "u1", 2) }, twofactor.ErrStepUsed},
+		{"AcceptStep", func() error { return s.AcceptStep(ctx, challenges[0].ID, "u1", 2) }, nil},
+		{"AcceptStep of a used step", func() error { return s.AcceptStep(ctx, challenges[1].ID, "u1", 2) }, twofactor.ErrStepUsed},
 		{"PutBackupCode", func() error { return s.PutBackupCode(ctx, code) }, nil},
-		{"ConsumeBackupCode", func() error { _, err := s.ConsumeBackupCode(ctx, "u1", code.Hash, base); return err }, nil},
+		{"ConsumeBackupCode", func() error {
+			_, err := s.ConsumeBackupCode(ctx, challenges[2].ID, "u1", code.Hash, base)
+			return err
+		}, nil},
 	}
 	// base64url("u1") is "dTE".
 	account := prefix + ":{u:dTE}:account"
@@ -388,6 +444,8 @@ func TestUnreachableServerFails(t *testing.T) {
 	s := newStore(t, client, "unreachable")
 	ctx := t.Context()
 	d := twofactor.Device{ID: "d", UserID: "u1", TokenHash: []byte{1}}
+	// A well-formed challenge ID, so that each call reaches the server.
+	c := newChallenge(s, "u1", []byte{0xc1})
 	calls := []struct {
 		name string
 		call func() error
@@ -397,21 +455,21 @@ func TestUnreachableServerFails(t *testing.T) {
 		{"GetSetup", func() error { _, err := s.GetSetup(ctx, "u1", base); return err }},
 		{"ConfirmSetup", func() error { _, err := s.ConfirmSetup(ctx, "u1", "s", 1, base); return err }},
 		{"DeleteEnrollment", func() error { return s.DeleteEnrollment(ctx, "u1") }},
-		{"AcceptStep", func() error { return s.AcceptStep(ctx, "u1", 1) }},
+		{"AcceptStep", func() error { return s.AcceptStep(ctx, c.ID, "u1", 1) }},
 		{"ListEnrollments", func() error { _, err := s.ListEnrollments(ctx, "", 10); return err }},
 		{"ReplaceSecret", func() error { return s.ReplaceSecret(ctx, "u1", nil, nil) }},
-		{"ReserveAttempt", func() error { _, _, err := s.ReserveAttempt(ctx, "u1", 5); return err }},
+		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(ctx, c.ID, 5, base); return err }},
 		{"ReleaseAttempt", func() error { return s.ReleaseAttempt(ctx, "u1") }},
 		{"GetAccount", func() error { _, err := s.GetAccount(ctx, "u1"); return err }},
 		{"Unlock", func() error { return s.Unlock(ctx, "u1", base, false) }},
 		{"ClearResetRequired", func() error { return s.ClearResetRequired(ctx, "u1") }},
-		{"CreateChallenge", func() error { return s.CreateChallenge(ctx, twofactor.Challenge{ID: "c"}) }},
-		{"GetChallenge", func() error { _, err := s.GetChallenge(ctx, "c"); return err }},
+		{"CreateChallenge", func() error { return s.CreateChallenge(ctx, c) }},
+		{"GetChallenge", func() error { _, err := s.GetChallenge(ctx, c.ID); return err }},
 		{"UpdateChallenge", func() error {
-			return s.UpdateChallenge(ctx, "c", twofactor.StateCodePending, twofactor.StateLocked)
+			return s.UpdateChallenge(ctx, c.ID, twofactor.StateCodePending, twofactor.StateLocked)
 		}},
 		{"PutBackupCode", func() error { return s.PutBackupCode(ctx, twofactor.BackupCode{UserID: "u1"}) }},
-		{"ConsumeBackupCode", func() error { _, err := s.ConsumeBackupCode(ctx, "u1", []byte("h"), base); return err }},
+		{"ConsumeBackupCode", func() error { _, err := s.ConsumeBackupCode(ctx, c.ID, "u1", []byte("h"), base); return err }},
 		{"DeleteBackupCode", func() error { return s.DeleteBackupCode(ctx, "u1") }},
 		{"PutDevice", func() error { return s.PutDevice(ctx, d) }},
 		{"UseDevice", func() error { _, err := s.UseDevice(ctx, "u1", d.TokenHash, base); return err }},
@@ -419,7 +477,7 @@ func TestUnreachableServerFails(t *testing.T) {
 		{"DeleteDevice", func() error { return s.DeleteDevice(ctx, "u1", "d") }},
 		{"DeleteDevices", func() error { return s.DeleteDevices(ctx, "u1") }},
 	}
-	sentinels := []error{twofactor.ErrNotFound, twofactor.ErrStepUsed, twofactor.ErrAttemptLimit, twofactor.ErrConflict}
+	sentinels := []error{twofactor.ErrNotFound, twofactor.ErrStepUsed, twofactor.ErrConflict}
 	for _, c := range calls {
 		err := c.call()
 		if err == nil {
@@ -442,7 +500,8 @@ func TestCanceledContextFails(t *testing.T) {
 	s := newStore(t, client, newPrefix(t, client))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, _, err := s.ReserveAttempt(ctx, "u1", 5); !errors.Is(err, context.Canceled) {
+	id := s.NewChallengeID("u1", []byte{0xc1})
+	if _, err := s.ReserveAttempt(ctx, id, 5, base); !errors.Is(err, context.Canceled) {
 		t.Errorf("ReserveAttempt with a canceled context error = %v, want context.Canceled", err)
 	}
 	if _, err := s.GetEnrollment(ctx, "u1"); !errors.Is(err, context.Canceled) {

@@ -11,7 +11,7 @@ import "github.com/redis/go-redis/v9"
 //
 // A script that finds a record returns {1, field, value, ...}; one that
 // does not returns {0}. Scripts without a record return an integer status.
-// reserveScript, which returns two records, describes its own reply.
+// reserveScript, which returns several records, describes its own reply.
 
 // luaEqual compares two strings in time that depends only on their lengths,
 // so that the comparison of a hash or sealed secret leaks no prefix of it.
@@ -66,14 +66,30 @@ return {1, 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
 	'last_step', ARGV[2], 'confirmed', ARGV[3]}
 `)
 
-// acceptStepScript records a later time step and clears the failure count.
-// KEYS[1]: enrollment, KEYS[2]: account. ARGV[1]: step.
-// Returns -1 without an enrollment, 0 for a used step, 1 when recorded.
+// luaPendingChallenge checks that a challenge belongs to the user and is
+// code-pending. It returns -1 when the challenge is missing or belongs to
+// another user, 0 when it is in another state, and 1 otherwise.
+const luaPendingChallenge = `
+local function pendingChallenge(key, userID, pending)
+	local c = redis.call('HMGET', key, 'user', 'state')
+	if not c[1] or c[1] ~= userID then return -1 end
+	if c[2] ~= pending then return 0 end
+	return 1
+end
+`
+
+// acceptStepScript signs in a challenge by a right code: it records a
+// later time step, clears the failure count and closes the challenge.
+// KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account. ARGV[1]:
+// step, ARGV[2]: user ID, ARGV[3]: the code-pending state, ARGV[4]: the
+// succeeded state.
+// Returns -1 without the challenge or an enrollment, -2 for a challenge in
+// another state, 0 for a used step and 1 when recorded.
 //
 // Lua numbers are doubles, exact only up to 2^53, so the steps are
 // compared as decimal strings: a negative step before any other, then a
 // shorter string before a longer one, then byte-wise.
-var acceptStepScript = redis.NewScript(luaClearFailures + `
+var acceptStepScript = redis.NewScript(luaClearFailures + luaPendingChallenge + `
 local function greater(a, b)
   local an, bn = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
   if an ~= bn then return bn end
@@ -81,11 +97,15 @@ local function greater(a, b)
   if #a ~= #b then return #a > #b end
   return a > b
 end
-local last = redis.call('HGET', KEYS[1], 'last_step')
+local pending = pendingChallenge(KEYS[1], ARGV[2], ARGV[3])
+if pending < 0 then return -1 end
+local last = redis.call('HGET', KEYS[2], 'last_step')
 if not last then return -1 end
+if pending == 0 then return -2 end
 if not greater(ARGV[1], last) then return 0 end
-redis.call('HSET', KEYS[1], 'last_step', ARGV[1])
-clearFailures(KEYS[2])
+redis.call('HSET', KEYS[2], 'last_step', ARGV[1])
+clearFailures(KEYS[3])
+redis.call('HSET', KEYS[1], 'state', ARGV[4])
 return 1
 `)
 
@@ -100,21 +120,34 @@ redis.call('HSET', KEYS[1], 'secret', ARGV[2])
 return 1
 `)
 
-// reserveScript counts a failure of an enrolled user unless the limit is
-// reached, and returns the records that the code check needs.
-// KEYS[1]: enrollment, KEYS[2]: account. ARGV[1]: limit.
-// Returns {0} without an enrollment, {1, account} at the limit and
-// {2, account, enrollment} when counted, where account is the account after
-// the call and each record is a flat list of fields and values.
+// reserveScript reads an unexpired challenge and its user's enrollment and
+// account, and counts a failure when the challenge is code-pending before
+// its deadline, the user is enrolled, the account's generation is the
+// challenge's and the count is below the limit.
+// KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account. ARGV[1]:
+// limit, ARGV[2]: now, ARGV[3]: the code-pending state, ARGV[4]: the user
+// ID that the challenge ID carries.
+// Returns {0} without such a challenge, and otherwise {1, reserved,
+// challenge, account, enrollment}, where reserved is 0 or 1, the account
+// is the one after the call and each record is a flat list of fields and
+// values, empty when there is none.
 var reserveScript = redis.NewScript(`
-local enrollment = redis.call('HGETALL', KEYS[1])
-if #enrollment == 0 then return {0} end
-local failures = tonumber(redis.call('HGET', KEYS[2], 'failures') or '0')
-if failures >= tonumber(ARGV[1]) then
-	return {1, redis.call('HGETALL', KEYS[2])}
+local challenge = redis.call('HGETALL', KEYS[1])
+local c = {}
+for i = 1, #challenge, 2 do c[challenge[i]] = challenge[i + 1] end
+if not c.user or c.user ~= ARGV[4] or tonumber(c.expires) <= tonumber(ARGV[2]) then
+	return {0}
 end
-redis.call('HINCRBY', KEYS[2], 'failures', 1)
-return {2, redis.call('HGETALL', KEYS[2]), enrollment}
+local enrollment = redis.call('HGETALL', KEYS[2])
+local reserved = 0
+if #enrollment > 0 and c.state == ARGV[3] and tonumber(c.deadline) > tonumber(ARGV[2]) then
+	local a = redis.call('HMGET', KEYS[3], 'failures', 'generation')
+	if tonumber(a[1] or '0') < tonumber(ARGV[1]) and (a[2] or '0') == c.generation then
+		redis.call('HINCRBY', KEYS[3], 'failures', 1)
+		reserved = 1
+	end
+end
+return {1, reserved, challenge, redis.call('HGETALL', KEYS[3]), enrollment}
 `)
 
 // releaseScript gives back one counted failure.
@@ -153,16 +186,25 @@ redis.call('HSET', KEYS[1], 'state', ARGV[2])
 return 1
 `)
 
-// consumeBackupScript deletes and returns an unexpired backup code with the
-// hash, and clears the failure count.
-// KEYS[1]: backup code, KEYS[2]: account. ARGV[1]: hash, ARGV[2]: now.
-var consumeBackupScript = redis.NewScript(luaEqual + luaClearFailures + `
-local c = redis.call('HMGET', KEYS[1], 'hash', 'issued_by', 'created', 'expires')
+// consumeBackupScript signs in a challenge by a backup code: it deletes
+// and returns an unexpired backup code with the hash, clears the failure
+// count and closes the challenge.
+// KEYS[1]: challenge, KEYS[2]: backup code, KEYS[3]: account. ARGV[1]:
+// hash, ARGV[2]: now, ARGV[3]: user ID, ARGV[4]: the code-pending state,
+// ARGV[5]: the succeeded state.
+// Returns {-1} for a challenge in another state, {0} when the challenge or
+// a matching code is missing, and the code as a record otherwise.
+var consumeBackupScript = redis.NewScript(luaEqual + luaClearFailures + luaPendingChallenge + `
+local pending = pendingChallenge(KEYS[1], ARGV[3], ARGV[4])
+if pending < 0 then return {0} end
+if pending == 0 then return {-1} end
+local c = redis.call('HMGET', KEYS[2], 'hash', 'issued_by', 'created', 'expires')
 if not c[1] or tonumber(c[4]) <= tonumber(ARGV[2]) or not equal(c[1], ARGV[1]) then
 	return {0}
 end
-redis.call('DEL', KEYS[1])
-clearFailures(KEYS[2])
+redis.call('DEL', KEYS[2])
+clearFailures(KEYS[3])
+redis.call('HSET', KEYS[1], 'state', ARGV[5])
 return {1, 'hash', c[1], 'issued_by', c[2], 'created', c[3], 'expires', c[4]}
 `)
 

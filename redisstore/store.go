@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,7 +68,10 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-var _ twofactor.Store = (*Store)(nil)
+var (
+	_ twofactor.Store            = (*Store)(nil)
+	_ twofactor.ChallengeIDMaker = (*Store)(nil)
+)
 
 // encodeID returns id in unpadded base64url, whose alphabet has no '{',
 // '}', ':' or glob character, so that an ID can neither end a hash tag nor
@@ -82,9 +86,30 @@ func (s *Store) userKey(userID, kind string) string {
 	return s.prefix + ":{u:" + encodeID(userID) + "}:" + kind
 }
 
-// challengeKey returns the key of the challenge with the ID.
-func (s *Store) challengeKey(id string) string {
-	return s.prefix + ":{c:" + encodeID(id) + "}:challenge"
+// NewChallengeID implements [twofactor.ChallengeIDMaker]. The ID is the
+// random bytes in hex, a dot and the user ID in unpadded base64url, so
+// that the challenge's key carries the user's hash tag. A submission then
+// reaches the challenge and the user's records in one script, which on
+// Redis Cluster must keep to one slot. The ID shows the user ID to whoever
+// holds it.
+func (s *Store) NewChallengeID(userID string, random []byte) string {
+	return hex.EncodeToString(random) + "." + encodeID(userID)
+}
+
+// challengeKey returns the key of the challenge with the ID, which carries
+// the hash tag of the user whose ID the challenge ID holds, and that user
+// ID. It returns false for an ID that NewChallengeID did not form.
+func (s *Store) challengeKey(id string) (key, userID string, ok bool) {
+	dot := strings.LastIndexByte(id, '.')
+	if dot <= 0 {
+		return "", "", false
+	}
+	user, err := base64.RawURLEncoding.Strict().DecodeString(id[dot+1:])
+	if err != nil || len(user) == 0 {
+		return "", "", false
+	}
+	userID = string(user)
+	return s.userKey(userID, "challenge:"+encodeID(id[:dot])), userID, true
 }
 
 // indexKey returns the key of the sorted set of enrolled user IDs.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -158,7 +159,7 @@ func enrollmentCases() []Case {
 		},
 		{
 			Name: "AcceptStepOrder",
-			Rule: "AcceptStep accepts only steps greater than the last one, and ErrNotFound without an enrollment",
+			Rule: "AcceptStep accepts only steps greater than the last one, and returns ErrNotFound without an enrollment",
 			Test: func(t *testing.T, s twofactor.Store) {
 				enroll(t, s, "u1", 10)
 				steps := []struct {
@@ -172,9 +173,15 @@ func enrollmentCases() []Case {
 					{13, nil},
 					{12, twofactor.ErrStepUsed},
 				}
-				for _, st := range steps {
-					if err := s.AcceptStep(ctx(t), "u1", st.step); !errors.Is(err, st.want) || (st.want == nil && err != nil) {
+				for i, st := range steps {
+					// An accepted step closes its challenge, so each call
+					// gets a challenge of its own.
+					c := startChallenge(t, s, fmt.Sprintf("c%d", i), "u1", 0)
+					if err := s.AcceptStep(ctx(t), c.ID, "u1", st.step); !errors.Is(err, st.want) || (st.want == nil && err != nil) {
 						t.Errorf("AcceptStep(%d) error = %v, want %v", st.step, err, st.want)
+					}
+					if st.want != nil {
+						wantState(t, s, c.ID, twofactor.StateCodePending, fmt.Sprintf("AcceptStep(%d)", st.step))
 					}
 				}
 				e, err := s.GetEnrollment(ctx(t), "u1")
@@ -182,20 +189,122 @@ func enrollmentCases() []Case {
 				if e.LastStep != 13 {
 					t.Errorf("LastStep = %d, want 13", e.LastStep)
 				}
-				if err := s.AcceptStep(ctx(t), "nobody", 1); !errors.Is(err, twofactor.ErrNotFound) {
+				c := startChallenge(t, s, "c-nobody", "nobody", 0)
+				if err := s.AcceptStep(ctx(t), c.ID, "nobody", 1); !errors.Is(err, twofactor.ErrNotFound) {
 					t.Errorf("AcceptStep(nobody) error = %v, want ErrNotFound", err)
+				}
+				wantState(t, s, c.ID, twofactor.StateCodePending, "AcceptStep without an enrollment")
+			},
+		},
+		{
+			Name: "AcceptStepSignsIn",
+			Rule: "AcceptStep that accepts records the step as LastStep, sets the failure count to zero and moves the challenge to succeeded",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 10)
+				c := startChallenge(t, s, "c1", "u1", 0)
+				reserveN(t, s, c.ID, 3)
+				must(t, "AcceptStep", s.AcceptStep(ctx(t), c.ID, "u1", 12))
+				got, err := s.GetChallenge(ctx(t), c.ID)
+				must(t, "GetChallenge", err)
+				want := c
+				want.State = twofactor.StateSucceeded
+				if !sameChallenge(got, want) {
+					t.Errorf("challenge after AcceptStep = %+v, want %+v", got, want)
+				}
+				wantLastStep(t, s, "u1", 12, "AcceptStep")
+				wantFailures(t, s, "u1", 0, "AcceptStep")
+			},
+		},
+		{
+			Name: "AcceptStepRejectionChangesNothing",
+			Rule: "AcceptStep that rejects changes nothing: ErrNotFound for a missing challenge, another user's challenge or a user without an enrollment, ErrConflict for a challenge that is not code-pending, and ErrStepUsed for a step not greater than the last",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 10)
+				enroll(t, s, "u2", 20)
+				c := startChallenge(t, s, "c1", "u1", 0)
+				reserveN(t, s, c.ID, 2)
+				ofU2 := startChallenge(t, s, "c-u2", "u2", 0)
+				ofNobody := startChallenge(t, s, "c-nobody", "nobody", 0)
+				states := map[string]twofactor.State{
+					c.ID:        twofactor.StateCodePending,
+					ofU2.ID:     twofactor.StateCodePending,
+					ofNobody.ID: twofactor.StateCodePending,
+				}
+
+				type call struct {
+					name        string
+					challengeID string
+					userID      string
+					step        int64
+					want        error
+				}
+				calls := []call{
+					{"a missing challenge", "unknown", "u1", 11, twofactor.ErrNotFound},
+					{"another user's challenge", ofU2.ID, "u1", 11, twofactor.ErrNotFound},
+					{"another user's challenge, with a step new to both users", ofU2.ID, "u1", 21, twofactor.ErrNotFound},
+					{"a user without an enrollment", ofNobody.ID, "nobody", 11, twofactor.ErrNotFound},
+					{"the last step", c.ID, "u1", 10, twofactor.ErrStepUsed},
+					{"an earlier step", c.ID, "u1", 9, twofactor.ErrStepUsed},
+				}
+				for _, state := range closedStates {
+					closed := challengeFor(s, "c-"+state.String(), "u1", 0)
+					closed.State = state
+					must(t, "CreateChallenge", s.CreateChallenge(ctx(t), closed))
+					states[closed.ID] = state
+					calls = append(calls, call{"a " + state.String() + " challenge", closed.ID, "u1", 11, twofactor.ErrConflict})
+				}
+				for _, cl := range calls {
+					err := s.AcceptStep(ctx(t), cl.challengeID, cl.userID, cl.step)
+					if !errors.Is(err, cl.want) {
+						t.Errorf("AcceptStep on %s error = %v, want %v", cl.name, err, cl.want)
+					}
+					after := "AcceptStep on " + cl.name
+					for id, state := range states {
+						wantState(t, s, id, state, after)
+					}
+					wantLastStep(t, s, "u1", 10, after)
+					wantLastStep(t, s, "u2", 20, after)
+					wantFailures(t, s, "u1", 2, after)
 				}
 			},
 		},
 		{
+			Name: "AcceptStepOncePerChallenge",
+			Rule: "a challenge takes one accepted step: a second AcceptStep on it returns ErrConflict even with a greater step",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 10)
+				c := startChallenge(t, s, "c1", "u1", 0)
+				must(t, "AcceptStep", s.AcceptStep(ctx(t), c.ID, "u1", 11))
+				if err := s.AcceptStep(ctx(t), c.ID, "u1", 12); !errors.Is(err, twofactor.ErrConflict) {
+					t.Errorf("second AcceptStep on one challenge error = %v, want ErrConflict", err)
+				}
+				wantLastStep(t, s, "u1", 11, "a second AcceptStep on one challenge")
+				wantState(t, s, c.ID, twofactor.StateSucceeded, "a second AcceptStep on one challenge")
+			},
+		},
+		{
 			Name: "AcceptStepConcurrent",
-			Rule: "of many concurrent AcceptStep calls with one step, exactly one succeeds",
+			Rule: "of many concurrent AcceptStep calls with one step on different challenges of the user, exactly one succeeds",
 			Test: func(t *testing.T, s twofactor.Store) {
 				enroll(t, s, "u1", 0)
-				wins := countSuccesses(t, Concurrency, func() error { return s.AcceptStep(ctx(t), "u1", 1) }, twofactor.ErrStepUsed)
-				if wins != 1 {
-					t.Errorf("%d concurrent AcceptStep calls succeeded, want 1", wins)
+				ids := make([]string, Concurrency)
+				for i := range ids {
+					ids[i] = startChallenge(t, s, fmt.Sprintf("c%d", i), "u1", 0).ID
 				}
+				wins := raceCalls(t, Concurrency, func(i int) error {
+					return s.AcceptStep(ctx(t), ids[i], "u1", 1)
+				}, twofactor.ErrStepUsed)
+				if len(wins) != 1 {
+					t.Fatalf("%d concurrent AcceptStep calls succeeded, want 1", len(wins))
+				}
+				for i, id := range ids {
+					want := twofactor.StateCodePending
+					if i == wins[0] {
+						want = twofactor.StateSucceeded
+					}
+					wantState(t, s, id, want, "concurrent AcceptStep calls")
+				}
+				wantLastStep(t, s, "u1", 1, "concurrent AcceptStep calls")
 			},
 		},
 		{
@@ -252,31 +361,50 @@ func enrollmentCases() []Case {
 }
 
 // countSuccesses runs f in n goroutines released at once and returns how
-// many calls returned nil. Any error other than nil or expected fails the
-// test.
-func countSuccesses(t *testing.T, n int, f func() error, expected error) int {
+// many calls returned nil. Any error other than nil or one of expected
+// fails the test.
+func countSuccesses(t *testing.T, n int, f func() error, expected ...error) int {
+	t.Helper()
+	return len(raceCalls(t, n, func(int) error { return f() }, expected...))
+}
+
+// raceCalls runs f(0) to f(n-1) in n goroutines released at once and
+// returns the arguments of the calls that returned nil, in ascending order.
+// Any error other than nil or one of expected fails the test.
+func raceCalls(t *testing.T, n int, f func(i int) error, expected ...error) []int {
 	t.Helper()
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
-		wins  int
+		wins  []int
 		start = make(chan struct{})
 	)
-	for range n {
+	for i := range n {
 		wg.Go(func() {
 			<-start
-			err := f()
+			err := f(i)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
-				wins++
-			case !errors.Is(err, expected):
+				wins = append(wins, i)
+			case !isOneOf(err, expected):
 				t.Errorf("unexpected error: %v", err)
 			}
 		})
 	}
 	close(start)
 	wg.Wait()
+	slices.Sort(wins)
 	return wins
+}
+
+// isOneOf reports whether err matches one of targets by errors.Is.
+func isOneOf(err error, targets []error) bool {
+	for _, target := range targets {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

@@ -16,14 +16,20 @@ func raceCases() []Case {
 	return []Case{
 		{
 			Name: "UnlockDuringReservations",
-			Rule: "ReserveAttempt calls racing an Unlock never count past max on either side of it",
+			Rule: "ReserveAttempt calls racing an Unlock never count past max on either side of it, and reserve on a challenge of the old generation only before it",
 			Test: func(t *testing.T, s twofactor.Store) {
 				const max, calls = 3, 40
 				enroll(t, s, "u1", 1)
+				// A challenge that began before the unlock and one that
+				// begins at the generation the unlock makes.
+				challenges := []twofactor.Challenge{
+					startChallenge(t, s, "before", "u1", 0),
+					startChallenge(t, s, "after", "u1", 1),
+				}
 				var (
 					wg       sync.WaitGroup
 					mu       sync.Mutex
-					reserved int
+					reserved [2]int
 					start    = make(chan struct{})
 				)
 				for i := range calls {
@@ -33,17 +39,18 @@ func raceCases() []Case {
 							must(t, "Unlock", s.Unlock(ctx(t), "u1", base, false))
 							return
 						}
-						a, _, err := s.ReserveAttempt(ctx(t), "u1", max)
+						a, err := s.ReserveAttempt(ctx(t), challenges[i%2].ID, max, base)
 						mu.Lock()
 						defer mu.Unlock()
-						switch {
-						case err == nil:
-							reserved++
-						case !errors.Is(err, twofactor.ErrAttemptLimit):
+						if err != nil {
 							t.Errorf("ReserveAttempt: %v", err)
+							return
 						}
-						if a.Failures > max {
-							t.Errorf("ReserveAttempt Failures = %d, want at most %d", a.Failures, max)
+						if a.Reserved {
+							reserved[i%2]++
+						}
+						if a.Account.Failures > max {
+							t.Errorf("ReserveAttempt Failures = %d, want at most %d", a.Account.Failures, max)
 						}
 					})
 				}
@@ -54,8 +61,145 @@ func raceCases() []Case {
 				if a.Failures > max || a.Generation != 1 {
 					t.Errorf("account after the race = %+v, want Failures at most %d and Generation 1", a, max)
 				}
-				if reserved > 2*max {
-					t.Errorf("%d attempts reserved around one unlock, want at most %d", reserved, 2*max)
+				for i, n := range reserved {
+					if n > max {
+						t.Errorf("%d attempts reserved on the challenge of generation %d, want at most %d", n, i, max)
+					}
+				}
+				if n := reserved[1]; n != a.Failures {
+					t.Errorf("%d attempts reserved after the unlock, but Failures = %d", n, a.Failures)
+				}
+			},
+		},
+		{
+			Name: "ReserveAttemptConcurrentChallenges",
+			Rule: "of many concurrent ReserveAttempt calls spread over several challenges of one user, exactly max reserve an attempt",
+			Test: func(t *testing.T, s twofactor.Store) {
+				const max = 5
+				enroll(t, s, "u1", 1)
+				ids := make([]string, 7)
+				for i := range ids {
+					ids[i] = startChallenge(t, s, fmt.Sprintf("c%d", i), "u1", 0).ID
+				}
+				wins := raceCalls(t, Concurrency, func(i int) error {
+					return reserveOrErr(t, s, ids[i%len(ids)], max)
+				}, errNotReserved)
+				if len(wins) != max {
+					t.Errorf("%d of %d concurrent reservations succeeded, want %d", len(wins), Concurrency, max)
+				}
+				wantFailures(t, s, "u1", max, "concurrent reservations")
+			},
+		},
+		{
+			Name: "AcceptStepConcurrentOneChallenge",
+			Rule: "of many concurrent AcceptStep calls with different steps on one challenge, exactly one succeeds, and its step becomes LastStep",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 0)
+				c := startChallenge(t, s, "c1", "u1", 0)
+				wins := raceCalls(t, Concurrency, func(i int) error {
+					return s.AcceptStep(ctx(t), c.ID, "u1", int64(i+1))
+				}, twofactor.ErrConflict, twofactor.ErrStepUsed)
+				if len(wins) != 1 {
+					t.Fatalf("%d concurrent AcceptStep calls on one challenge succeeded, want 1", len(wins))
+				}
+				wantLastStep(t, s, "u1", int64(wins[0]+1), "concurrent AcceptStep calls on one challenge")
+				wantState(t, s, c.ID, twofactor.StateSucceeded, "concurrent AcceptStep calls on one challenge")
+			},
+		},
+		{
+			Name: "BackupCodeConcurrentChallenges",
+			Rule: "of many concurrent uses of one backup code on different challenges of the user, exactly one succeeds and moves only its challenge to succeeded",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 1)
+				must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", "h")))
+				ids := make([]string, Concurrency)
+				for i := range ids {
+					ids[i] = startChallenge(t, s, fmt.Sprintf("c%d", i), "u1", 0).ID
+				}
+				wins := raceCalls(t, Concurrency, func(i int) error {
+					_, err := s.ConsumeBackupCode(ctx(t), ids[i], "u1", []byte("h"), base)
+					return err
+				}, twofactor.ErrNotFound)
+				if len(wins) != 1 {
+					t.Fatalf("%d concurrent uses of one backup code succeeded, want 1", len(wins))
+				}
+				for i, id := range ids {
+					want := twofactor.StateCodePending
+					if i == wins[0] {
+						want = twofactor.StateSucceeded
+					}
+					wantState(t, s, id, want, "concurrent uses of a backup code")
+				}
+			},
+		},
+		{
+			Name: "AppCodeAndBackupCodeOnOneChallenge",
+			Rule: "an AcceptStep and a ConsumeBackupCode racing on one challenge: exactly one succeeds, and the other changes nothing",
+			Test: func(t *testing.T, s twofactor.Store) {
+				enroll(t, s, "u1", 0)
+				lastStep := int64(0)
+				for round := range 20 {
+					c := startChallenge(t, s, fmt.Sprintf("c%d", round), "u1", 0)
+					hash := fmt.Sprintf("h%d", round)
+					must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", hash)))
+					step := int64(round + 1)
+					wins := raceCalls(t, 2, func(i int) error {
+						if i == 0 {
+							return s.AcceptStep(ctx(t), c.ID, "u1", step)
+						}
+						_, err := s.ConsumeBackupCode(ctx(t), c.ID, "u1", []byte(hash), base)
+						return err
+					}, twofactor.ErrConflict)
+					if len(wins) != 1 {
+						t.Fatalf("round %d: %d of an app code and a backup code on one challenge succeeded, want 1", round, len(wins))
+					}
+					wantState(t, s, c.ID, twofactor.StateSucceeded, fmt.Sprintf("round %d", round))
+					if wins[0] == 0 {
+						lastStep = step
+						// The backup code lost, so it must still work.
+						other := startChallenge(t, s, fmt.Sprintf("check%d", round), "u1", 0)
+						if _, err := s.ConsumeBackupCode(ctx(t), other.ID, "u1", []byte(hash), base); err != nil {
+							t.Errorf("round %d: the backup code that lost the race was spent: %v", round, err)
+						}
+					}
+					wantLastStep(t, s, "u1", lastStep, fmt.Sprintf("round %d", round))
+				}
+			},
+		},
+		{
+			Name: "ReservationsDuringSignIn",
+			Rule: "ReserveAttempt calls racing an AcceptStep or ConsumeBackupCode on the same challenge leave no failure counted, because none reserves after the challenge succeeded",
+			Test: func(t *testing.T, s twofactor.Store) {
+				const calls = 30
+				enroll(t, s, "u1", 0)
+				for round := range 10 {
+					c := startChallenge(t, s, fmt.Sprintf("c%d", round), "u1", 0)
+					hash := fmt.Sprintf("h%d", round)
+					must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", hash)))
+					signIn := func() error { return s.AcceptStep(ctx(t), c.ID, "u1", int64(round+1)) }
+					if round%2 == 1 {
+						signIn = func() error {
+							_, err := s.ConsumeBackupCode(ctx(t), c.ID, "u1", []byte(hash), base)
+							return err
+						}
+					}
+					wins := raceCalls(t, calls, func(i int) error {
+						if i == calls/2 {
+							return signIn()
+						}
+						// max is above the number of calls, so only the
+						// challenge's state stops a reservation.
+						err := reserveOrErr(t, s, c.ID, 2*calls)
+						if errors.Is(err, errNotReserved) {
+							return nil
+						}
+						return err
+					})
+					if len(wins) != calls {
+						t.Fatalf("round %d: %d of %d calls returned no error", round, len(wins), calls)
+					}
+					wantState(t, s, c.ID, twofactor.StateSucceeded, fmt.Sprintf("round %d", round))
+					wantFailures(t, s, "u1", 0, fmt.Sprintf("round %d of reservations racing a sign-in", round))
 				}
 			},
 		},
@@ -64,6 +208,10 @@ func raceCases() []Case {
 			Rule: "uses of an old backup code racing its replacement never delete the new code",
 			Test: func(t *testing.T, s twofactor.Store) {
 				must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", "old")))
+				ids := make([]string, 30)
+				for i := range ids {
+					ids[i] = startChallenge(t, s, fmt.Sprintf("c%d", i), "u1", 0).ID
+				}
 				var (
 					wg    sync.WaitGroup
 					mu    sync.Mutex
@@ -77,7 +225,7 @@ func raceCases() []Case {
 							must(t, "PutBackupCode", s.PutBackupCode(ctx(t), newBackupCode("u1", "new")))
 							return
 						}
-						_, err := s.ConsumeBackupCode(ctx(t), "u1", []byte("old"), base)
+						_, err := s.ConsumeBackupCode(ctx(t), ids[i], "u1", []byte("old"), base)
 						mu.Lock()
 						defer mu.Unlock()
 						switch {
@@ -93,7 +241,7 @@ func raceCases() []Case {
 				if wins > 1 {
 					t.Errorf("the old code was used %d times, want at most 1", wins)
 				}
-				if _, err := s.ConsumeBackupCode(ctx(t), "u1", []byte("new"), base); err != nil {
+				if _, err := s.ConsumeBackupCode(ctx(t), ids[15], "u1", []byte("new"), base); err != nil {
 					t.Errorf("ConsumeBackupCode of the new code: %v", err)
 				}
 			},

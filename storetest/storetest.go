@@ -12,6 +12,11 @@
 // store. The concurrency cases start 50 or more goroutines at once, so run
 // them with -race. Times in the cases are whole microseconds, the finest
 // precision that the suite expects a store to keep.
+//
+// The cases create most challenges themselves, for the users they need.
+// On a store that implements [twofactor.ChallengeIDMaker], they form the
+// IDs of those challenges with it, so that each challenge lies where the
+// store expects the challenges of its user.
 package storetest
 
 import (

@@ -2,6 +2,7 @@ package twofactortest
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"sync"
 	"time"
@@ -30,7 +31,10 @@ type failure struct {
 	after int // calls that still succeed first
 }
 
-var _ twofactor.Store = (*FailingStore)(nil)
+var (
+	_ twofactor.Store            = (*FailingStore)(nil)
+	_ twofactor.ChallengeIDMaker = (*FailingStore)(nil)
+)
 
 // NewFailingStore returns a FailingStore around s that fails nothing yet.
 func NewFailingStore(s twofactor.Store) *FailingStore {
@@ -129,11 +133,11 @@ func (f *FailingStore) DeleteEnrollment(ctx context.Context, userID string) erro
 }
 
 // AcceptStep implements [twofactor.EnrollmentStore].
-func (f *FailingStore) AcceptStep(ctx context.Context, userID string, step int64) error {
+func (f *FailingStore) AcceptStep(ctx context.Context, challengeID, userID string, step int64) error {
 	if err := f.check("AcceptStep"); err != nil {
 		return err
 	}
-	return f.Store.AcceptStep(ctx, userID, step)
+	return f.Store.AcceptStep(ctx, challengeID, userID, step)
 }
 
 // ListEnrollments implements [twofactor.EnrollmentStore].
@@ -153,11 +157,11 @@ func (f *FailingStore) ReplaceSecret(ctx context.Context, userID string, oldSecr
 }
 
 // ReserveAttempt implements [twofactor.AttemptStore].
-func (f *FailingStore) ReserveAttempt(ctx context.Context, userID string, max int) (twofactor.Account, twofactor.Enrollment, error) {
+func (f *FailingStore) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
 	if err := f.check("ReserveAttempt"); err != nil {
-		return twofactor.Account{}, twofactor.Enrollment{}, err
+		return twofactor.Attempt{}, err
 	}
-	return f.Store.ReserveAttempt(ctx, userID, max)
+	return f.Store.ReserveAttempt(ctx, challengeID, max, now)
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].
@@ -190,6 +194,19 @@ func (f *FailingStore) ClearResetRequired(ctx context.Context, userID string) er
 		return err
 	}
 	return f.Store.ClearResetRequired(ctx, userID)
+}
+
+// NewChallengeID implements [twofactor.ChallengeIDMaker], so that the
+// Manager forms the same challenge IDs on the wrapper as on the wrapped
+// store. It forwards to the wrapped store when that implements the
+// interface, and otherwise returns random in lowercase hex, as the Manager
+// does without one. Injected failures do not apply, because the method
+// returns no error, and its calls are not counted.
+func (f *FailingStore) NewChallengeID(userID string, random []byte) string {
+	if maker, ok := f.Store.(twofactor.ChallengeIDMaker); ok {
+		return maker.NewChallengeID(userID, random)
+	}
+	return hex.EncodeToString(random)
 }
 
 // CreateChallenge implements [twofactor.ChallengeStore].
@@ -225,11 +242,11 @@ func (f *FailingStore) PutBackupCode(ctx context.Context, c twofactor.BackupCode
 }
 
 // ConsumeBackupCode implements [twofactor.BackupCodeStore].
-func (f *FailingStore) ConsumeBackupCode(ctx context.Context, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
+func (f *FailingStore) ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (twofactor.BackupCode, error) {
 	if err := f.check("ConsumeBackupCode"); err != nil {
 		return twofactor.BackupCode{}, err
 	}
-	return f.Store.ConsumeBackupCode(ctx, userID, hash, now)
+	return f.Store.ConsumeBackupCode(ctx, challengeID, userID, hash, now)
 }
 
 // DeleteBackupCode implements [twofactor.BackupCodeStore].
