@@ -632,27 +632,55 @@ func TestAttackTurnedOffDuringChallenge(t *testing.T) {
 	}
 }
 
+// TestAttackBackupStoreFailure fails the store call that judges a backup
+// code: ReserveAttempt on the Manager that began the challenge, and
+// ConsumeBackupCode on a second instance. The failure must not sign in,
+// show the code or count a failure, and the code must work once the store
+// is back.
 func TestAttackBackupStoreFailure(t *testing.T) {
-	failing := twofactortest.NewFailingStore(memstore.New())
-	kit := attackKit(t, twofactor.Config{Store: failing})
-	kit.Enroll(t, "u1")
-	code := issue(t, kit, "u1")
-	id := beginChallenge(t, kit, "u1")
-	failing.Fail(nil, "ConsumeBackupCode")
-	res, err := kit.Manager.Submit(t.Context(), id, code)
-	if err == nil || res.Succeeded() {
-		t.Errorf("Submit with ConsumeBackupCode failing = %+v, %v, want an error and no success", res, err)
+	tests := []struct {
+		method string
+		other  bool // submit through a second instance
+	}{
+		{"ReserveAttempt", false},
+		{"ConsumeBackupCode", true},
 	}
-	if err != nil && strings.Contains(err.Error(), code) {
-		t.Errorf("error %q shows the backup code", err)
-	}
-	failing.Heal()
-	acct, _ := kit.Store.GetAccount(t.Context(), "u1")
-	if acct.Failures != 0 {
-		t.Errorf("a failed backup-code check counted %d failures, want 0", acct.Failures)
-	}
-	if res := submit(t, kit, id, code); !res.Succeeded() {
-		t.Errorf("backup code after the store recovered = %+v, want success", res)
+	for _, tt := range tests {
+		name := tt.method
+		if tt.other {
+			name += " on another instance"
+		}
+		t.Run(name, func(t *testing.T) {
+			failing := twofactortest.NewFailingStore(memstore.New())
+			kit := attackKit(t, twofactor.Config{Store: failing})
+			kit.Enroll(t, "u1")
+			code := issue(t, kit, "u1")
+			id := beginChallenge(t, kit, "u1")
+			submitter := kit
+			if tt.other {
+				submitter = secondInstance(t, kit, twofactor.Config{Keys: []twofactor.EncryptionKey{attackKey}})
+			}
+			failing.Fail(nil, tt.method)
+			before := failing.Calls(tt.method)
+			res, err := submitter.Manager.Submit(t.Context(), id, code)
+			if n := failing.Calls(tt.method) - before; n != 1 {
+				t.Fatalf("%s calls = %d, want 1", tt.method, n)
+			}
+			if err == nil || res.Succeeded() {
+				t.Errorf("Submit with %s failing = %+v, %v, want an error and no success", tt.method, res, err)
+			}
+			if err != nil && strings.Contains(err.Error(), code) {
+				t.Errorf("error %q shows the backup code", err)
+			}
+			failing.Heal()
+			acct, _ := kit.Store.GetAccount(t.Context(), "u1")
+			if acct.Failures != 0 {
+				t.Errorf("a failed backup-code check counted %d failures, want 0", acct.Failures)
+			}
+			if res := submit(t, submitter, id, code); !res.Succeeded() {
+				t.Errorf("backup code after the store recovered = %+v, want success", res)
+			}
+		})
 	}
 }
 
@@ -688,41 +716,66 @@ func TestAttackBeginFailsClosed(t *testing.T) {
 	}
 }
 
-// TestAttackStoreErrorAfterRightCode fails the store write of a right
-// code after four wrong ones: the attempt must be released, so that the
-// account does not lock, and the challenge and the code stay usable.
+// TestAttackStoreErrorAfterRightCode fails the store call that records a
+// right code after four wrong ones: ReserveAttempt on the Manager that
+// began the challenge, and AcceptStep on a second instance. The attempt
+// must not stay counted, so that the account does not lock, and the
+// challenge and the code stay usable.
 func TestAttackStoreErrorAfterRightCode(t *testing.T) {
-	failing := twofactortest.NewFailingStore(memstore.New())
-	kit := attackKit(t, twofactor.Config{Store: failing})
-	key := kit.Enroll(t, "u1")
-	id := beginChallenge(t, kit, "u1")
-	wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
-	for range 4 {
-		submit(t, kit, id, wrong)
+	tests := []struct {
+		method string
+		other  bool // submit the right code through a second instance
+	}{
+		{"ReserveAttempt", false},
+		{"AcceptStep", true},
 	}
-	failing.Fail(nil, "AcceptStep")
-	right := twofactortest.Code(t, key, kit.Clock.Now())
-	res, err := kit.Manager.Submit(t.Context(), id, right)
-	if err == nil || res.Succeeded() {
-		t.Fatalf("Submit with AcceptStep failing = %+v, %v, want an error", res, err)
-	}
-	failing.Heal()
-	if locked, _ := kit.Manager.Locked(t.Context(), "u1"); locked {
-		t.Errorf("the right code locked the account after a store failure")
-	}
-	if n := kit.Events.Count(twofactor.EventLocked); n != 0 {
-		t.Errorf("%d lock events after a store failure on the right code, want 0", n)
-	}
-	acct, _ := kit.Store.GetAccount(t.Context(), "u1")
-	if acct.Failures != 4 {
-		t.Errorf("failures = %d after 4 wrong codes and a right one the store failed to record, want 4", acct.Failures)
-	}
-	c, err := kit.Store.GetChallenge(t.Context(), id)
-	if err != nil || c.State != twofactor.StateCodePending {
-		t.Errorf("challenge after the store failure = %v, %v, want code-pending", c.State, err)
-	}
-	if res := submit(t, kit, id, right); !res.Succeeded() {
-		t.Errorf("the right code after the store recovered = %+v, want success", res)
+	for _, tt := range tests {
+		name := tt.method
+		if tt.other {
+			name += " on another instance"
+		}
+		t.Run(name, func(t *testing.T) {
+			failing := twofactortest.NewFailingStore(memstore.New())
+			kit := attackKit(t, twofactor.Config{Store: failing})
+			key := kit.Enroll(t, "u1")
+			id := beginChallenge(t, kit, "u1")
+			wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
+			for range 4 {
+				submit(t, kit, id, wrong)
+			}
+			submitter := kit
+			if tt.other {
+				submitter = secondInstance(t, kit, twofactor.Config{Keys: []twofactor.EncryptionKey{attackKey}})
+			}
+			failing.Fail(nil, tt.method)
+			before := failing.Calls(tt.method)
+			right := twofactortest.Code(t, key, kit.Clock.Now())
+			res, err := submitter.Manager.Submit(t.Context(), id, right)
+			if n := failing.Calls(tt.method) - before; n != 1 {
+				t.Fatalf("%s calls = %d, want 1", tt.method, n)
+			}
+			if err == nil || res.Succeeded() {
+				t.Fatalf("Submit with %s failing = %+v, %v, want an error", tt.method, res, err)
+			}
+			failing.Heal()
+			if locked, _ := kit.Manager.Locked(t.Context(), "u1"); locked {
+				t.Errorf("the right code locked the account after a store failure")
+			}
+			if n := kit.Events.Count(twofactor.EventLocked) + submitter.Events.Count(twofactor.EventLocked); n != 0 {
+				t.Errorf("%d lock events after a store failure on the right code, want 0", n)
+			}
+			acct, _ := kit.Store.GetAccount(t.Context(), "u1")
+			if acct.Failures != 4 {
+				t.Errorf("failures = %d after 4 wrong codes and a right one the store failed to record, want 4", acct.Failures)
+			}
+			c, err := kit.Store.GetChallenge(t.Context(), id)
+			if err != nil || c.State != twofactor.StateCodePending {
+				t.Errorf("challenge after the store failure = %v, %v, want code-pending", c.State, err)
+			}
+			if res := submit(t, submitter, id, right); !res.Succeeded() {
+				t.Errorf("the right code after the store recovered = %+v, want success", res)
+			}
+		})
 	}
 }
 
@@ -923,19 +976,25 @@ func TestAttackConfirmCodeNotReplayable(t *testing.T) {
 
 // TestAttackErrorsHideInput fails each store call that a submission can
 // make with the code in hand, and checks that the error shows neither the
-// code nor a secret.
+// code nor a secret. The Manager that began the challenge judges the code
+// in ReserveAttempt, and a second instance records it with AcceptStep or
+// ConsumeBackupCode.
 func TestAttackErrorsHideInput(t *testing.T) {
 	failing := twofactortest.NewFailingStore(memstore.New())
 	kit := attackKit(t, twofactor.Config{Store: failing})
+	other := secondInstance(t, kit, twofactor.Config{Keys: []twofactor.EncryptionKey{attackKey}})
 	key := kit.Enroll(t, "u1")
 	tests := []struct {
 		method string
 		backup bool // submit a backup code, not the app's code
 		late   bool // submit at the deadline, which closes the challenge
+		other  bool // submit through the second instance
 	}{
 		{method: "ReserveAttempt"},
-		{method: "AcceptStep"},
-		{method: "ConsumeBackupCode", backup: true},
+		{method: "ReserveAttempt", backup: true},
+		{method: "ReserveAttempt", other: true},
+		{method: "AcceptStep", other: true},
+		{method: "ConsumeBackupCode", backup: true, other: true},
 		{method: "UpdateChallenge", late: true},
 	}
 	for _, tt := range tests {
@@ -950,11 +1009,20 @@ func TestAttackErrorsHideInput(t *testing.T) {
 		if tt.late {
 			kit.Clock.Advance(twofactor.DefaultChallengeTimeout)
 		}
+		submitter := kit
+		if tt.other {
+			submitter = other
+		}
 		failing.Fail(errors.New("store down"), tt.method)
-		_, err := kit.Manager.Submit(t.Context(), id, code)
+		before := failing.Calls(tt.method)
+		_, err := submitter.Manager.Submit(t.Context(), id, code)
+		calls := failing.Calls(tt.method) - before
 		failing.Heal()
+		if calls != 1 {
+			t.Errorf("%s calls = %d, want 1 (backup %v, other instance %v)", tt.method, calls, tt.backup, tt.other)
+		}
 		if err == nil {
-			t.Errorf("Submit with %s failing: error = nil", tt.method)
+			t.Errorf("Submit with %s failing (backup %v, other instance %v): error = nil", tt.method, tt.backup, tt.other)
 			continue
 		}
 		for _, secret := range []string{code, strings.ReplaceAll(code, "-", ""), key.Secret, hex.EncodeToString(attackKey.Secret)} {

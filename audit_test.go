@@ -67,14 +67,35 @@ func TestNothingSecretEmitted(t *testing.T) {
 		record(err)
 	}
 
-	// Failures of the store, of the clock and of confirmation.
-	failing.Fail(nil, "AcceptStep", "ConsumeBackupCode")
+	// Failures of the store, of the clock and of confirmation. The Manager
+	// that began a challenge judges the code in ReserveAttempt. A second
+	// instance records it with AcceptStep or ConsumeBackupCode.
+	other := secondInstance(t, kit, twofactor.Config{
+		Keys:  []twofactor.EncryptionKey{encKey},
+		Audit: twofactor.SlogAudit(logger),
+	})
 	kit.Clock.Advance(time.Minute)
 	code = twofactortest.Code(t, key, kit.Clock.Now())
-	secrets = append(secrets, code)
-	_, err = kit.Manager.Submit(ctx, beginChallenge(t, kit, "u1"), code)
+	backup, _, err = kit.Manager.IssueBackupCode(ctx, admin, "u1")
 	record(err)
-	failing.Heal()
+	secrets = append(secrets, code, backup, strings.ReplaceAll(backup, "-", ""))
+	storeFailures := []struct {
+		submitter *twofactortest.Kit
+		methods   []string
+	}{
+		{kit, []string{"ReserveAttempt"}},
+		{other, []string{"AcceptStep", "ConsumeBackupCode"}},
+	}
+	for _, sf := range storeFailures {
+		for _, input := range []string{code, backup} {
+			id := beginChallenge(t, kit, "u1")
+			secrets = append(secrets, id)
+			failing.Fail(nil, sf.methods...)
+			_, err := sf.submitter.Manager.Submit(ctx, id, input)
+			failing.Heal()
+			record(err)
+		}
+	}
 	reset, err := kit.Manager.StartSetup(ctx, "u1", "u1@example.com")
 	record(err)
 	secrets = append(secrets, reset.Secret)
@@ -86,14 +107,17 @@ func TestNothingSecretEmitted(t *testing.T) {
 	record(err)
 	record(kit.Manager.TurnOff(ctx, "u1", "u1"))
 
-	if len(kit.Events.All()) < 15 || logs.Len() == 0 || len(errs) < 3 {
+	// The errors: four store failures, the wrong confirming code and the
+	// clock before 1970.
+	events := append(kit.Events.All(), other.Events.All()...)
+	if len(events) < 15 || logs.Len() == 0 || len(errs) < 6 {
 		t.Logf("errors: %q", errs)
 		t.Fatalf("the run emitted too little to check: %d events, %d log bytes, %d errors",
-			len(kit.Events.All()), logs.Len(), len(errs))
+			len(events), logs.Len(), len(errs))
 	}
 	var emitted strings.Builder
 	emitted.WriteString(logs.String())
-	for _, e := range kit.Events.All() {
+	for _, e := range events {
 		fmt.Fprintf(&emitted, "%v %+v %#v\n", e, e, e)
 	}
 	for _, e := range errs {

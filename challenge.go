@@ -165,8 +165,9 @@ func TrustDevice(label string) SubmitOption {
 	}
 }
 
-// startChallenge stores a new challenge in the code-pending state.
-func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account, now time.Time) (*Challenge, error) {
+// startChallenge stores a new challenge in the code-pending state, and
+// remembers the enrollment for its submissions.
+func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account, e Enrollment, now time.Time) (*Challenge, error) {
 	random, err := m.randomBytes(16)
 	if err != nil {
 		return nil, err
@@ -190,6 +191,7 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 	if err := m.store.CreateChallenge(ctx, *c); err != nil {
 		return nil, fmt.Errorf("twofactor: storing a challenge for user %q failed: %w", login.UserID, err)
 	}
+	m.pending.add(c.ID, e, c.Deadline, now)
 	return c, nil
 }
 
@@ -201,23 +203,30 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // kept the submission from being verified. It is never a success, and a
 // failure before the code is checked does not count as a wrong code.
 //
-// The time limit is checked first and a locked account second, so neither
-// checks the code. The code is checked only after an attempt is reserved
-// on the account, so concurrent submissions never check more codes than the
-// attempt limit allows. A right code clears the account's failures and
-// closes the challenge in the same store operation that records its use. A
-// code that was already accepted once counts as a wrong code.
+// The time limit is checked first and a locked account second: in either
+// case the code is neither checked nor counted. The outcome of a code
+// check is used only after an attempt is taken on the account, so
+// concurrent submissions never learn more codes than the attempt limit
+// allows. A right code clears the account's failures and closes the
+// challenge in the same store operation that records its use. A code that
+// was already accepted once counts as a wrong code.
 //
-// A wrong app code takes one store call; a right one, a backup code or a
-// code that was already used takes two.
+// A Manager remembers the enrollment of each challenge that it began and
+// checks an app code against it before the store call, which then judges
+// the code and finishes the submission: one store call for any code. A
+// challenge begun by another Manager, as on another instance, or one whose
+// user reset 2FA since, takes a second call for any code but a wrong app
+// code.
 func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ...SubmitOption) (Result, error) {
 	now := m.now()
 
 	// One store call loads the challenge, the account and the enrollment,
-	// and reserves an attempt before any code is checked when the
-	// challenge may take one.
-	a, err := m.store.ReserveAttempt(ctx, challengeID, m.maxAttempts, now)
+	// takes an attempt when the challenge may take one, and, given a
+	// verdict, finishes the submission.
+	v, backup := m.prejudge(challengeID, input, now)
+	a, err := m.store.ReserveAttempt(ctx, challengeID, m.maxAttempts, now, v)
 	if errors.Is(err, ErrNotFound) {
+		m.pending.remove(challengeID)
 		return Result{}, ErrChallengeNotFound
 	}
 	if err != nil {
@@ -225,22 +234,55 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 	}
 	c := a.Challenge
 	if !a.Reserved {
+		m.pending.remove(challengeID)
 		return m.refuse(ctx, a, now)
 	}
 
-	// Check the code. Only a definite result keeps the attempt counted.
-	accepted, backup, err := m.checkInput(ctx, c, a.Enrollment, input, now)
-	if err != nil {
-		m.releaseAttempt(ctx, c.UserID)
-		return Result{}, err
+	// Without a verdict, check the code now. Only a definite result keeps
+	// the attempt counted.
+	accepted := a.Accepted
+	if !a.Judged {
+		accepted, backup, err = m.checkInput(ctx, c, a.Enrollment, input, now)
+		if err != nil {
+			m.releaseAttempt(ctx, c.UserID)
+			return Result{}, err
+		}
 	}
 	if !accepted {
 		return m.reject(ctx, c, a.Account.Failures)
 	}
+	m.pending.remove(challengeID)
 	return m.succeed(ctx, c, a.Account, backup, opts)
 }
 
-// refuse answers a submission for which the store reserved no attempt. The
+// prejudge returns the verdict on input for the store call of a submission
+// to a challenge that this Manager remembers, and whether input is a
+// backup code. For another challenge, or when the remembered secret cannot
+// be opened, it returns the zero Verdict, and Submit checks the code after
+// the store call.
+func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict, backup bool) {
+	e, ok := m.pending.get(challengeID)
+	if !ok {
+		return Verdict{}, false
+	}
+	var code [backupCodeLength]byte
+	if _, ok := normalizeBackupCodeTo(&code, input); ok {
+		return Verdict{BackupHash: m.hashBackupCode(e.UserID, string(code[:]))}, true
+	}
+	err := m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
+		var err error
+		v.Step, v.Matched, err = e.params().check(secret, input, now, m.skew)
+		return err
+	})
+	if err != nil {
+		return Verdict{}, false
+	}
+	v.Secret = e.Secret
+	return v, false
+}
+
+// refuse returns the result of a submission for which the store reserved
+// no attempt. The
 // checks follow the store's conditions in order: a closed challenge, the
 // time limit, which comes before anything else whatever was typed, the
 // enrollment, and last a locked account or an unlock since the challenge
@@ -329,6 +371,7 @@ func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup
 func (m *Manager) reject(ctx context.Context, c Challenge, failures int) (Result, error) {
 	m.emit(ctx, Event{Kind: EventCodeRejected, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID, Failures: failures})
 	if failures >= m.maxAttempts {
+		m.pending.remove(c.ID)
 		return m.lockChallenge(ctx, c, true)
 	}
 	left := m.attemptsLeft(failures)

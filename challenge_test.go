@@ -335,24 +335,32 @@ func TestUnlockAfterPasswordReset(t *testing.T) {
 }
 
 // TestStoreFailureNotVerifiedNotCounted fails each store call that comes
-// before or carries the verdict on a right code. The submission must
-// return the store's error, count no wrong code, leave the challenge open
-// and the code unspent, so that the same code works once the store is
-// back.
+// before or carries the verdict on a right code. The Manager that began the
+// challenge judges the code in its one store call, ReserveAttempt. A second
+// instance checks the code after ReserveAttempt and records it with
+// AcceptStep or ConsumeBackupCode. The submission must return the store's
+// error, count no wrong code, leave the challenge open and the code
+// unspent, so that the same code works once the store is back.
 func TestStoreFailureNotVerifiedNotCounted(t *testing.T) {
 	tests := []struct {
 		method string
 		backup bool // submit a backup code, not the app's code
+		other  bool // submit through a second instance
 	}{
-		{"ReserveAttempt", false},
-		{"ReserveAttempt", true},
-		{"AcceptStep", false},
-		{"ConsumeBackupCode", true},
+		{"ReserveAttempt", false, false},
+		{"ReserveAttempt", true, false},
+		{"ReserveAttempt", false, true},
+		{"ReserveAttempt", true, true},
+		{"AcceptStep", false, true},
+		{"ConsumeBackupCode", true, true},
 	}
 	for _, tt := range tests {
 		name := tt.method + " app code"
 		if tt.backup {
 			name = tt.method + " backup code"
+		}
+		if tt.other {
+			name += " on another instance"
 		}
 		t.Run(name, func(t *testing.T) {
 			failing := twofactortest.NewFailingStore(memstore.New())
@@ -363,15 +371,23 @@ func TestStoreFailureNotVerifiedNotCounted(t *testing.T) {
 				input = issue(t, kit, "u1")
 			}
 			id := beginChallenge(t, kit, "u1")
+			submitter := kit
+			if tt.other {
+				submitter = secondInstance(t, kit, twofactor.Config{})
+			}
 			failing.Fail(nil, tt.method)
-			res, err := kit.Manager.Submit(t.Context(), id, input)
+			before := failing.Calls(tt.method)
+			res, err := submitter.Manager.Submit(t.Context(), id, input)
+			if n := failing.Calls(tt.method) - before; n != 1 {
+				t.Fatalf("%s calls = %d, want 1", tt.method, n)
+			}
 			if err == nil || res.Succeeded() {
 				t.Errorf("Submit with %s failing = %+v, %v, want an error and no success", tt.method, res, err)
 			}
 			if !errors.Is(err, twofactortest.ErrInjected) {
 				t.Errorf("error %v does not wrap the store's error", err)
 			}
-			if n := kit.Events.Count(twofactor.EventCodeRejected); n != 0 {
+			if n := submitter.Events.Count(twofactor.EventCodeRejected); n != 0 {
 				t.Errorf("%d codes rejected with %s failing, want 0", n, tt.method)
 			}
 			failing.Heal()
@@ -389,7 +405,7 @@ func TestStoreFailureNotVerifiedNotCounted(t *testing.T) {
 			if c.State != twofactor.StateCodePending {
 				t.Errorf("challenge after %s failed = %v, want code-pending", tt.method, c.State)
 			}
-			if res := submit(t, kit, id, input); !res.Succeeded() {
+			if res := submit(t, submitter, id, input); !res.Succeeded() {
 				t.Errorf("the same code after the store recovered = %+v, want success", res)
 			}
 		})
@@ -452,14 +468,19 @@ func TestStoreFailureClosingChallenge(t *testing.T) {
 }
 
 // TestSubmitStoreCalls counts the store calls of each kind of submission.
-// Each call is a round trip to a networked store.
+// Each call is a round trip to a networked store. The Manager that began
+// the challenge judges the code in ReserveAttempt. A second instance, which
+// does not remember the challenge, checks the code after ReserveAttempt and
+// records a right app code with AcceptStep and any backup code with
+// ConsumeBackupCode.
 func TestSubmitStoreCalls(t *testing.T) {
 	tests := []struct {
 		name string
 		// prepare brings the kit to the submission and returns the
 		// challenge ID and the input.
 		prepare func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (id, input string)
-		want    map[string]int
+		same    map[string]int // calls when the Manager that began the challenge submits
+		other   map[string]int // calls when a second instance submits
 		state   twofactor.State
 	}{
 		{
@@ -467,7 +488,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
 				return beginChallenge(t, kit, "u1"), wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
 			},
-			want:  map[string]int{"ReserveAttempt": 1},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1},
 			state: twofactor.StateCodePending,
 		},
 		{
@@ -475,7 +497,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
 				return beginChallenge(t, kit, "u1"), twofactortest.Code(t, key, kit.Clock.Now())
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
 			state: twofactor.StateSucceeded,
 		},
 		{
@@ -484,7 +507,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 				code := issue(t, kit, "u1")
 				return beginChallenge(t, kit, "u1"), code
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
 			state: twofactor.StateSucceeded,
 		},
 		{
@@ -497,7 +521,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 				}
 				return id, wrong
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			same:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			other: map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
 			state: twofactor.StateLocked,
 		},
 		{
@@ -506,7 +531,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 				issue(t, kit, "u1")
 				return beginChallenge(t, kit, "u1"), "2222-3333-4444"
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1, "ConsumeBackupCode": 1},
 			state: twofactor.StateCodePending,
 		},
 		{
@@ -516,7 +542,8 @@ func TestSubmitStoreCalls(t *testing.T) {
 				submit(t, kit, beginChallenge(t, kit, "u1"), code)
 				return beginChallenge(t, kit, "u1"), code
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
 			state: twofactor.StateCodePending,
 		},
 		{
@@ -526,29 +553,85 @@ func TestSubmitStoreCalls(t *testing.T) {
 				kit.Clock.Advance(twofactor.DefaultChallengeTimeout)
 				return id, twofactortest.Code(t, key, kit.Clock.Now())
 			},
-			want:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			same:  map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
+			other: map[string]int{"ReserveAttempt": 1, "UpdateChallenge": 1},
 			state: twofactor.StateTimedOut,
+		},
+		{
+			// The Manager that began the challenge remembers the old
+			// secret, which the store no longer has, so it checks the code
+			// against the new one after the store call.
+			name: "new secret after a reset",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				id := beginChallenge(t, kit, "u1")
+				newKey := reenroll(t, kit, "u1")
+				return id, twofactortest.Code(t, newKey, kit.Clock.Now())
+			},
+			same:  map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			other: map[string]int{"ReserveAttempt": 1, "AcceptStep": 1},
+			state: twofactor.StateSucceeded,
+		},
+		{
+			name: "old secret after a reset",
+			prepare: func(t *testing.T, kit *twofactortest.Kit, key *twofactor.SetupKey) (string, string) {
+				id := beginChallenge(t, kit, "u1")
+				newKey := reenroll(t, kit, "u1")
+				code := twofactortest.Code(t, key, kit.Clock.Now())
+				if code == twofactortest.Code(t, newKey, kit.Clock.Now()) {
+					t.Skip("the old and the new secret show the same code")
+				}
+				return id, code
+			},
+			same:  map[string]int{"ReserveAttempt": 1},
+			other: map[string]int{"ReserveAttempt": 1},
+			state: twofactor.StateCodePending,
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			failing := twofactortest.NewFailingStore(memstore.New())
-			kit := twofactortest.New(t, twofactor.Config{Store: failing})
-			key := kit.Enroll(t, "u1")
-			id, input := tt.prepare(t, kit, key)
-			before := storeCalls(failing)
-			res := submit(t, kit, id, input)
-			after := storeCalls(failing)
-			if res.State != tt.state {
-				t.Fatalf("Submit = %+v, want state %v", res, tt.state)
+		for _, other := range []bool{false, true} {
+			name, want := tt.name, tt.same
+			if other {
+				name, want = tt.name+" on another instance", tt.other
 			}
-			for _, method := range storeMethods() {
-				if got, want := after[method]-before[method], tt.want[method]; got != want {
-					t.Errorf("%s calls = %d, want %d", method, got, want)
+			t.Run(name, func(t *testing.T) {
+				failing := twofactortest.NewFailingStore(memstore.New())
+				kit := twofactortest.New(t, twofactor.Config{Store: failing})
+				key := kit.Enroll(t, "u1")
+				submitter := kit
+				if other {
+					submitter = secondInstance(t, kit, twofactor.Config{})
 				}
-			}
-		})
+				id, input := tt.prepare(t, kit, key)
+				before := storeCalls(failing)
+				res := submit(t, submitter, id, input)
+				after := storeCalls(failing)
+				if res.State != tt.state {
+					t.Fatalf("Submit = %+v, want state %v", res, tt.state)
+				}
+				for _, method := range storeMethods() {
+					if got, want := after[method]-before[method], want[method]; got != want {
+						t.Errorf("%s calls = %d, want %d", method, got, want)
+					}
+				}
+			})
+		}
 	}
+}
+
+// reenroll resets the 2FA of userID to a new secret through the set-up
+// flow, as the user would, and moves the clock past the confirming code's
+// time step. It returns the new key.
+func reenroll(t *testing.T, kit *twofactortest.Kit, userID string) *twofactor.SetupKey {
+	t.Helper()
+	key, err := kit.Manager.StartSetup(t.Context(), userID, userID+"@example.com")
+	if err != nil {
+		t.Fatalf("StartSetup(%q): %v", userID, err)
+	}
+	if err := kit.Manager.ConfirmSetup(t.Context(), userID, twofactortest.Code(t, key, kit.Clock.Now())); err != nil {
+		t.Fatalf("ConfirmSetup(%q): %v", userID, err)
+	}
+	kit.Clock.Advance(key.Period)
+	return key
 }
 
 // storeMethods returns the names of the methods of [twofactor.Store].

@@ -16,16 +16,25 @@ import (
 // after a later one. A locked account accepts nothing, and a challenge
 // accepts nothing at or after its deadline. Only at or after its
 // ExpiresAt, an hour after the deadline, may a challenge be not found.
+// An op with the high bit set submits through a second instance, which
+// does not remember the challenges, so that both ways of judging a code
+// run on the same challenges.
 func FuzzChallenge(f *testing.F) {
 	f.Add([]byte{0, 1, 1, 1, 1, 1, 0, 3, 0})
 	f.Add([]byte{1, 1, 1, 1, 1, 5, 3, 0, 4, 0})
 	f.Add([]byte{2, 0xff, 2, 0xff, 0, 3, 6, 0})
 	f.Add([]byte("\xf0\xf0\xf0\xf0\xf0AAy0"))
+	// Wrong codes from both instances, and the right code and its replay
+	// through the second one. On a new challenge, the second one accepts
+	// the next step's code, and on a third the first rejects the current
+	// code, whose step is older.
+	f.Add([]byte{1, 0x86, 1, 0x86, 0x85, 0x8b, 3, 0x89, 3, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 200 {
 			return
 		}
 		kit := twofactortest.New(t, twofactor.Config{})
+		other := secondInstance(t, kit, twofactor.Config{})
 		key := kit.Enroll(t, "u1")
 		ctx := t.Context()
 		challenge := beginChallenge(t, kit, "u1")
@@ -76,15 +85,19 @@ func FuzzChallenge(f *testing.F) {
 				input, at = lastCode, lastAt
 			}
 			lastCode, lastAt = input, at
-			before := kit.Events.Count(twofactor.EventCodeRejected)
-			res, err := kit.Manager.Submit(ctx, challenge, input)
+			submitter := kit
+			if op&0x80 != 0 {
+				submitter = other
+			}
+			before := submitter.Events.Count(twofactor.EventCodeRejected)
+			res, err := submitter.Manager.Submit(ctx, challenge, input)
 			if errors.Is(err, twofactor.ErrChallengeNotFound) && !kit.Clock.Now().Before(expires) {
 				continue
 			}
 			if err != nil && err != twofactor.ErrChallengeClosed {
 				t.Fatalf("op %d: Submit: %v", i, err)
 			}
-			failures += kit.Events.Count(twofactor.EventCodeRejected) - before
+			failures += submitter.Events.Count(twofactor.EventCodeRejected) - before
 			if failures > twofactor.DefaultMaxAttempts {
 				t.Fatalf("op %d: %d wrong codes checked, limit %d", i, failures, twofactor.DefaultMaxAttempts)
 			}

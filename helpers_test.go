@@ -41,3 +41,18 @@ func wrongCode(right string) string {
 }
 
 func sprintf(format string, v any) string { return fmt.Sprintf(format, v) }
+
+// secondInstance returns a kit whose Manager is built from cfg on kit's
+// store and clock, as a second instance of the host would be. cfg must
+// carry the keys of kit's Manager. The second Manager does not remember the
+// challenges that kit's Manager began, so it checks their codes after the
+// store call and records a right one with a second call. It records its
+// events in its own Events.
+func secondInstance(t *testing.T, kit *twofactortest.Kit, cfg twofactor.Config) *twofactortest.Kit {
+	t.Helper()
+	cfg.Store = kit.Store
+	cfg.Now = kit.Clock.Now
+	other := twofactortest.New(t, cfg)
+	other.Clock = kit.Clock
+	return other
+}

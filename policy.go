@@ -156,7 +156,8 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 	now := m.now()
 
 	// An unconfirmed set-up protects nothing.
-	if _, err := m.store.GetEnrollment(ctx, login.UserID); errors.Is(err, ErrNotFound) {
+	enrollment, err := m.store.GetEnrollment(ctx, login.UserID)
+	if errors.Is(err, ErrNotFound) {
 		return m.skip(ctx, login, ReasonNotEnrolled, Account{}), nil
 	} else if err != nil {
 		return failClosed, fmt.Errorf("twofactor: reading the enrollment of user %q failed: %w", login.UserID, err)
@@ -186,7 +187,7 @@ func (m *Manager) Begin(ctx context.Context, login Login) (Decision, error) {
 		return m.skip(ctx, login, ReasonTrustedDevice, acct), nil
 	}
 
-	c, err := m.startChallenge(ctx, login, acct, now)
+	c, err := m.startChallenge(ctx, login, acct, enrollment, now)
 	if err != nil {
 		return failClosed, err
 	}

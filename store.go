@@ -39,7 +39,9 @@ var (
 // before now as absent.
 //
 // Secrets reach the store only as ciphertext, and device tokens and backup
-// codes only as keyed hashes.
+// codes only as keyed hashes. The library keeps the Secret of an
+// enrollment that a store returns until the challenge it began closes, so
+// a store must not modify a slice after returning it.
 type Store interface {
 	EnrollmentStore
 	AttemptStore
@@ -99,21 +101,27 @@ type EnrollmentStore interface {
 // AttemptStore keeps the failed-attempt count of each account, which
 // decides the lockout. An account that has no record has no failures.
 type AttemptStore interface {
-	// ReserveAttempt atomically reads the challenge with the ID, and the
-	// account and enrollment of its user, and adds one to the user's
-	// failure count when all of these hold: the challenge is code-pending,
-	// now is before its Deadline, the user is enrolled, the account's
-	// Generation equals the challenge's, and the failure count is below
-	// max. It reports in Attempt.Reserved whether it added one. It returns
-	// ErrNotFound, changing nothing, when there is no challenge with the ID
-	// or it expired at or before now.
+	// ReserveAttempt atomically takes one attempt on the challenge with
+	// the ID for a submission that v judges in advance. It reads the
+	// challenge and the account and enrollment of its user. The attempt is
+	// taken only when the challenge is code-pending, now is before its
+	// Deadline, the user is enrolled, the account's Generation equals the
+	// challenge's and the failure count is below max; Attempt.Reserved
+	// reports whether it was. It returns ErrNotFound, changing nothing,
+	// when there is no challenge with the ID or it expired at or before now.
 	//
-	// The library reserves an attempt before it checks a code, so that
-	// concurrent submissions can never check more codes than the limit. A
-	// wrong code leaves the attempt counted; AcceptStep and
-	// ConsumeBackupCode clear the count when the code is right. One call
-	// thus carries a whole submission of a wrong app code.
-	ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (Attempt, error)
+	// A taken attempt is judged by v when v carries a BackupHash, or a
+	// Secret equal to the enrollment's (see [Verdict]). A right code then
+	// records its use as AcceptStep or ConsumeBackupCode would, sets the
+	// failure count to zero and moves the challenge to succeeded. A wrong
+	// one, and any attempt that v does not judge, adds one to the failure
+	// count; the library then checks the code itself and, when it is
+	// right, calls AcceptStep, or ConsumeBackupCode for a backup code.
+	//
+	// The library takes an attempt before it shows the outcome of any
+	// check, so that concurrent submissions can never learn more codes
+	// than the limit allows.
+	ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v Verdict) (Attempt, error)
 
 	// ReleaseAttempt atomically subtracts one from the user's failure
 	// count unless it is zero. The library calls it when a reserved
@@ -133,8 +141,8 @@ type AttemptStore interface {
 	ClearResetRequired(ctx context.Context, userID string) error
 }
 
-// Attempt is what [AttemptStore.ReserveAttempt] read for one submission,
-// and whether it counted the submission as an attempt.
+// Attempt is the outcome of [AttemptStore.ReserveAttempt]: the records it
+// read and what it did with the submission.
 type Attempt struct {
 	// Challenge is the challenge as it was before the call.
 	Challenge Challenge
@@ -142,8 +150,9 @@ type Attempt struct {
 	// Account is the user's account after the call.
 	Account Account
 
-	// Enrollment is the user's enrollment. Its UserID is empty when the
-	// user is not enrolled.
+	// Enrollment is the user's enrollment as the call read it, before a
+	// right code's step was recorded. Its UserID is empty when the user is
+	// not enrolled.
 	Enrollment Enrollment
 
 	// Reserved reports that every condition for an attempt held, so that
@@ -163,9 +172,9 @@ type Attempt struct {
 	Accepted bool
 }
 
-// Verdict is what the library knows of a submitted code before it calls
-// [AttemptStore.ReserveAttempt], so that one store call can finish the
-// submission. The zero Verdict judges nothing.
+// Verdict is the library's judgement of a submitted code, made before it
+// calls [AttemptStore.ReserveAttempt], so that one store call can finish
+// the submission. The zero Verdict judges nothing.
 type Verdict struct {
 	// BackupHash is the keyed hash of a backup code, set when the input
 	// has the form of one. The store judges it: the code is right when the

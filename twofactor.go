@@ -147,6 +147,8 @@ type Manager struct {
 	audit    func(ctx context.Context, e Event)
 	now      func() time.Time
 	rand     io.Reader
+
+	pending pendingChallenges
 }
 
 // New validates cfg and returns a Manager. The error names the first

@@ -717,7 +717,7 @@ func reserveAttempt(t *testing.T, s *memstore.Store, userID string, now time.Tim
 	if err := s.CreateChallenge(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.ReserveAttempt(t.Context(), c.ID, 5, now)
+	a, err := s.ReserveAttempt(t.Context(), c.ID, 5, now, twofactor.Verdict{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -332,11 +332,7 @@ func (s *Store) ReplaceSecret(ctx context.Context, userID string, oldSecret, new
 
 // ReserveAttempt implements [twofactor.AttemptStore]. The enrollment's
 // Secret is the store's own slice, as GetEnrollment returns it.
-func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
-	return s.reserve(challengeID, max, now, twofactor.Verdict{})
-}
-
-func (s *Store) reserve(challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
+func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
 	// The challenge names the user, whose shard may sort before the
 	// challenge's: read it first, then lock both shards in order and read
 	// it again.

@@ -262,7 +262,7 @@ func TestAttackUnstorableUserIDs(t *testing.T) {
 				checkStoreFailure(t, "CreateChallenge", err)
 			}
 			// The ID serves as the challenge ID as well.
-			if _, err := s.ReserveAttempt(ctx, id, 5, base); err != nil && !errors.Is(err, twofactor.ErrNotFound) {
+			if _, err := s.ReserveAttempt(ctx, id, 5, base, twofactor.Verdict{}); err != nil && !errors.Is(err, twofactor.ErrNotFound) {
 				checkStoreFailure(t, "ReserveAttempt", err)
 			}
 			if err := s.AcceptStep(ctx, id, id, 5); !errors.Is(err, twofactor.ErrNotFound) {

@@ -46,8 +46,8 @@ func utcChallenge(c twofactor.Challenge) twofactor.Challenge {
 //
 // The row locks come in the order challenge, enrollment, backup code,
 // account, as in acceptStepSQL, so that no two calls wait on each other in
-// a cycle; FOR NO KEY UPDATE also reads each row's latest version, and the
-// verdict is judged on those. The account is written by INSERT ... ON
+// a cycle. FOR NO KEY UPDATE also reads each row's latest version, and the
+// verdict is judged on those versions. The account is written by INSERT ... ON
 // CONFLICT DO UPDATE, which waits for the account's row lock and checks
 // its WHERE on the row's latest version, so concurrent calls add one at a
 // time and never count past the limit, and an Unlock committed meanwhile
@@ -124,11 +124,7 @@ const reserveAttemptSQL = `
 // When it reserves nothing, the account is the one as of the statement's
 // start. The library then needs only the challenge, and whether the user
 // is enrolled, to tell why.
-func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, limit int, now time.Time) (twofactor.Attempt, error) {
-	return s.reserve(ctx, challengeID, limit, now, twofactor.Verdict{})
-}
-
-func (s *Store) reserve(ctx context.Context, challengeID string, limit int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
+func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, limit int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
 	// The failures column is an integer, and no count can pass it.
 	limit = min(limit, math.MaxInt32)
 

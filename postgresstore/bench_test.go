@@ -150,9 +150,13 @@ type benchFixture struct {
 	counter *roundTripCounter
 	store   *postgresstore.Store
 	manager *twofactor.Manager
-	naive   *naiveStore
-	clock   *benchClock
-	users   []benchUser
+
+	// other is a second Manager on the Store, as on another instance. A
+	// challenge that one begins is not remembered by the other.
+	other *twofactor.Manager
+	naive *naiveStore
+	clock *benchClock
+	users []benchUser
 
 	// firstStep is the first time step after the one that confirmed the
 	// enrollments.
@@ -179,14 +183,11 @@ func newBenchFixture(b *testing.B, users, maxConns int) *benchFixture {
 		clock:     newBenchClock(benchEpoch),
 		firstStep: stepOf(benchEpoch) + 1,
 	}
-	m, err := twofactor.New(twofactor.Config{
-		Store:  fx.store,
-		Issuer: "Bench",
-		Keys:   []twofactor.EncryptionKey{benchKey},
-		Now:    fx.clock.Now,
-	})
-	must(b, "twofactor.New", err)
-	fx.manager = m
+	for _, m := range []**twofactor.Manager{&fx.manager, &fx.other} {
+		var err error
+		*m, err = twofactor.New(benchConfig(fx.store, fx.clock))
+		must(b, "twofactor.New", err)
+	}
 	fx.users = make([]benchUser, users)
 	must(b, "enrolling the users", runClients(users, maxConns, func(i int) error {
 		u, err := fx.enroll(fmt.Sprintf("user-%04d", i))
@@ -195,6 +196,18 @@ func newBenchFixture(b *testing.B, users, maxConns int) *benchFixture {
 	}))
 	fx.naive = newNaiveStore(b, pool, fx.users, stepOf(benchEpoch))
 	return fx
+}
+
+// benchConfig is the configuration of the fixture's Managers. The
+// challenges they begin last a day, so that no run reaches a deadline.
+func benchConfig(store twofactor.Store, clock *benchClock) twofactor.Config {
+	return twofactor.Config{
+		Store:            store,
+		Issuer:           "Bench",
+		Keys:             []twofactor.EncryptionKey{benchKey},
+		Now:              clock.Now,
+		ChallengeTimeout: 24 * time.Hour,
+	}
 }
 
 // enroll sets up 2FA for the user and confirms it with the current code,
@@ -248,9 +261,10 @@ func checkState(s *submission, got twofactor.State) error {
 }
 
 // BenchmarkRoundTrips reports, as roundtrips/op, the statements that one
-// call sends to PostgreSQL. The calls are Submit with the right code, a
-// wrong code and a backup code, Begin when a code is required, and the
-// naive baseline with the right and a wrong code. Each iteration prepares
+// call sends to PostgreSQL. The calls are Submit with the right code, the
+// right code to a challenge that another Manager began, a wrong code and a
+// backup code, Begin when a code is required, and the naive baseline with
+// the right and a wrong code. Each iteration prepares
 // its challenge with the timer stopped, so ns/op is the latency of the
 // call alone, from one client on one connection.
 func BenchmarkRoundTrips(b *testing.B) {
@@ -260,6 +274,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 		prepare func(b *testing.B) func() error
 	}{
 		{"SubmitRight", fx.prepareRight},
+		{"SubmitRightOtherInstance", fx.prepareRightOtherInstance},
 		{"SubmitWrong", fx.prepareWrong},
 		{"SubmitBackupCode", fx.prepareBackupCode},
 		{"Begin", fx.prepareBegin},
@@ -329,6 +344,19 @@ func (fx *benchFixture) prepareRight(b *testing.B) func() error {
 	fx.clock.advance(2 * benchPeriod * time.Second)
 	id := fx.begin(b)
 	return fx.expectState(id, fx.users[0].code(stepOf(fx.clock.Now())), twofactor.StateSucceeded)
+}
+
+// prepareRightOtherInstance is prepareRight with the challenge begun by
+// the other Manager, so that the Manager that takes the code has not
+// remembered it.
+func (fx *benchFixture) prepareRightOtherInstance(b *testing.B) func() error {
+	fx.clock.advance(2 * benchPeriod * time.Second)
+	d, err := fx.other.Begin(context.Background(), twofactor.Login{UserID: fx.users[0].id, Role: twofactor.RoleAgent})
+	must(b, "Begin", err)
+	if d.Challenge == nil {
+		b.Fatalf("Begin(%q) = %+v, want a challenge", fx.users[0].id, d)
+	}
+	return fx.expectState(d.Challenge.ID, fx.users[0].code(stepOf(fx.clock.Now())), twofactor.StateSucceeded)
 }
 
 // prepareWrong releases the failure that the previous wrong code counted,
@@ -454,6 +482,29 @@ func (fx *benchFixture) createChallenges(b *testing.B, subs []submission) {
 	}))
 }
 
+// beginChallenges begins a challenge for each submission through the
+// Manager that then takes the codes, from benchClients goroutines, with the
+// clock at the first submission's time step.
+func (fx *benchFixture) beginChallenges(b *testing.B, subs []submission) {
+	b.Helper()
+	if len(subs) == 0 {
+		return
+	}
+	fx.clock.advanceTo(middleOf(subs[0].step))
+	ctx := context.Background()
+	must(b, "Begin", runClients(len(subs), benchClients, func(i int) error {
+		d, err := fx.manager.Begin(ctx, twofactor.Login{UserID: fx.users[subs[i].user].id, Role: twofactor.RoleAgent})
+		if err != nil {
+			return err
+		}
+		if d.Challenge == nil {
+			return fmt.Errorf("Begin(%q) = %+v, want a challenge", fx.users[subs[i].user].id, d)
+		}
+		subs[i].challengeID = d.Challenge.ID
+		return nil
+	}))
+}
+
 // submit runs one prepared submission through the Manager.
 func (fx *benchFixture) submit(ctx context.Context, s *submission) error {
 	fx.clock.advanceTo(middleOf(s.step))
@@ -478,11 +529,21 @@ func (fx *benchFixture) submitNaive(ctx context.Context, s *submission) error {
 // each with a connection of its own, on benchUsers enrolled users, and the
 // naive baseline under the same load. Half of the submissions carry a
 // wrong code and half the right code for an unused time step, as plan
-// describes. The challenges are stored with the timer stopped. ns/op is
+// describes. In Store the Manager that takes the codes began the
+// challenges, and in StoreOtherInstance they were stored directly, as by
+// another instance, so that a right code takes the second store call. The
+// challenges are made with the timer stopped. ns/op is
 // wall time divided by submissions, and submissions/s is its inverse.
 func BenchmarkSubmitParallel(b *testing.B) {
 	fx := newBenchFixture(b, benchUsers, benchClients)
 	b.Run("Store", func(b *testing.B) {
+		subs := fx.plan(b.N)
+		fx.beginChallenges(b, subs)
+		fx.measure(b, subs, fx.submit)
+		_, err := fx.store.DeleteExpired(context.Background(), benchDeadline)
+		must(b, "DeleteExpired", err)
+	})
+	b.Run("StoreOtherInstance", func(b *testing.B) {
 		subs := fx.plan(b.N)
 		fx.createChallenges(b, subs)
 		fx.measure(b, subs, fx.submit)

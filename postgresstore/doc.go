@@ -26,9 +26,10 @@
 // # Atomicity
 //
 // Every method of [twofactor.Store] but DeleteEnrollment runs one SQL
-// statement, so one round trip, and opens no transaction. A wrong code
-// thus costs one round trip, ReserveAttempt, and a right one two, with
-// AcceptStep or ConsumeBackupCode. DeleteEnrollment deletes the set-up and
+// statement, so one round trip, and opens no transaction. A submission
+// thus costs one round trip, ReserveAttempt, when the library passes a
+// verdict, and otherwise two for a right code, with AcceptStep or
+// ConsumeBackupCode. DeleteEnrollment deletes the set-up and
 // then the enrollment in one transaction, which takes the row locks in the
 // order ConfirmSetup takes them. The operations that the contract names
 // atomic are writes that PostgreSQL serializes with row locks: an INSERT
@@ -40,8 +41,10 @@
 //
 // Some statements span several tables, and commit as one because each
 // statement runs in a transaction of its own. ReserveAttempt locks the
-// challenge, reads the enrollment, and writes the account only when the
-// challenge and the enrollment allow it. AcceptStep and ConsumeBackupCode
+// challenge, the enrollment and, for a backup code, the backup code, and
+// writes the account only when the challenge and the enrollment allow it.
+// For a verdict it judges right, it also records the step or deletes the
+// backup code, and closes the challenge. AcceptStep and ConsumeBackupCode
 // lock the challenge together with the enrollment or the backup code with
 // SELECT ... FOR NO KEY UPDATE, check them, and only then write the step
 // or delete the code, clear the failure count and close the challenge.

@@ -291,7 +291,7 @@ func TestReserveAttemptNonPositiveLimit(t *testing.T) {
 		{"u2", c2.ID, -1, 1},
 	}
 	for _, tt := range tests {
-		a, err := s.ReserveAttempt(ctx, tt.challengeID, tt.limit, base)
+		a, err := s.ReserveAttempt(ctx, tt.challengeID, tt.limit, base, twofactor.Verdict{})
 		must(t, "ReserveAttempt", err)
 		if a.Reserved {
 			t.Errorf("ReserveAttempt(challenge of %q, limit %d) reserved an attempt, want none", tt.user, tt.limit)
@@ -315,11 +315,11 @@ func TestReserveAttemptCreatesNoAccountUnenrolled(t *testing.T) {
 	s := postgresstore.New(pool, postgresstore.WithSchema(schema))
 	ctx := t.Context()
 	must(t, "Migrate", s.Migrate(ctx))
-	if _, err := s.ReserveAttempt(ctx, "missing", 5, base); !errors.Is(err, twofactor.ErrNotFound) {
+	if _, err := s.ReserveAttempt(ctx, "missing", 5, base, twofactor.Verdict{}); !errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("ReserveAttempt on a missing challenge error = %v, want ErrNotFound", err)
 	}
 	c := startChallenge(t, s, "c1", "u1", 0)
-	a, err := s.ReserveAttempt(ctx, c.ID, 5, base)
+	a, err := s.ReserveAttempt(ctx, c.ID, 5, base, twofactor.Verdict{})
 	must(t, "ReserveAttempt of an unenrolled user", err)
 	if a.Reserved {
 		t.Errorf("ReserveAttempt of an unenrolled user reserved an attempt, want none")
@@ -435,7 +435,7 @@ type reserveResult struct {
 func reserveInBackground(ctx context.Context, s *postgresstore.Store, challengeID string, limit int) <-chan reserveResult {
 	done := make(chan reserveResult, 1)
 	go func() {
-		a, err := s.ReserveAttempt(ctx, challengeID, limit, base)
+		a, err := s.ReserveAttempt(ctx, challengeID, limit, base, twofactor.Verdict{})
 		done <- reserveResult{a, err}
 	}()
 	return done
@@ -546,7 +546,7 @@ func TestClosedPoolFails(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"ReserveAttempt", errOf(s.ReserveAttempt(ctx, challengeID, 5, base))},
+		{"ReserveAttempt", errOf(s.ReserveAttempt(ctx, challengeID, 5, base, twofactor.Verdict{}))},
 		{"AcceptStep", s.AcceptStep(ctx, challengeID, "u1", 1)},
 		{"ConsumeBackupCode", errOf(s.ConsumeBackupCode(ctx, challengeID, "u1", []byte("h"), base))},
 		{"CreateChallenge", s.CreateChallenge(ctx, twofactor.Challenge{ID: challengeID, UserID: "u1"})},
@@ -619,7 +619,7 @@ func startChallenge(t testing.TB, s *postgresstore.Store, id, userID string, gen
 // test unless the call reserves one.
 func reserve(t testing.TB, s *postgresstore.Store, challengeID string, limit int) twofactor.Attempt {
 	t.Helper()
-	a, err := s.ReserveAttempt(t.Context(), challengeID, limit, base)
+	a, err := s.ReserveAttempt(t.Context(), challengeID, limit, base, twofactor.Verdict{})
 	must(t, "ReserveAttempt", err)
 	if !a.Reserved {
 		t.Fatalf("ReserveAttempt(%q, limit %d) reserved nothing: %+v", challengeID, limit, a)

@@ -73,16 +73,20 @@ func runRace(t *testing.T, n int, f func(ctx context.Context, i int)) {
 	wg.Wait()
 }
 
-// TestSubmissionStatementsConcurrent runs ReserveAttempt, AcceptStep and
-// ConsumeBackupCode on one challenge from raceClients goroutines, a third
-// of them each, for raceRounds rounds with a new challenge and backup code
-// each. No call may fail, exactly one AcceptStep or ConsumeBackupCode may
-// sign in per challenge, and the sign-in must leave no failure counted,
-// because it clears the reservations before it and none is taken after it.
+// TestSubmissionStatementsConcurrent runs, on one challenge from
+// raceClients goroutines, ReserveAttempt without a verdict, AcceptStep,
+// ConsumeBackupCode, and ReserveAttempt with a right app code's verdict
+// and with a right backup code's, a fifth of them each, for raceRounds
+// rounds with a new challenge and backup code each. No call may fail or
+// deadlock, exactly one call may sign in per challenge, and the sign-in
+// must leave no failure counted, because it clears the reservations before
+// it and none is taken after it.
 func TestSubmissionStatementsConcurrent(t *testing.T) {
 	s, pool, schema := newRaceStore(t)
 	ctx := t.Context()
 	enroll(t, s, "u1")
+	// enroll stores the sealed secret "x".
+	secret := []byte("x")
 	lastStep := int64(1)
 	for round := range raceRounds {
 		c := startChallenge(t, s, fmt.Sprintf("c%d", round), "u1", 0)
@@ -97,16 +101,16 @@ func TestSubmissionStatementsConcurrent(t *testing.T) {
 			codeWins int
 		)
 		runRace(t, raceClients, func(ctx context.Context, i int) {
-			switch i % 3 {
+			step := firstStep + int64(i)
+			switch i % 5 {
 			case 0:
-				a, err := s.ReserveAttempt(ctx, c.ID, raceLimit, base)
+				a, err := s.ReserveAttempt(ctx, c.ID, raceLimit, base, twofactor.Verdict{})
 				if err != nil {
 					t.Errorf("round %d: ReserveAttempt: %v", round, err)
 				} else if a.Account.Failures > raceClients {
 					t.Errorf("round %d: ReserveAttempt Failures = %d, want at most %d", round, a.Account.Failures, raceClients)
 				}
 			case 1:
-				step := firstStep + int64(i)
 				err := s.AcceptStep(ctx, c.ID, "u1", step)
 				mu.Lock()
 				defer mu.Unlock()
@@ -123,11 +127,24 @@ func TestSubmissionStatementsConcurrent(t *testing.T) {
 				switch {
 				case err == nil:
 					codeWins++
-				case !errors.Is(err, twofactor.ErrConflict) && !errors.Is(err, twofactor.ErrNotFound):
-					// ErrNotFound comes from a loser that started before
-					// the winning ConsumeBackupCode committed; see
-					// TestConsumeBackupCodeAfterConcurrentUse.
-					t.Errorf("round %d: ConsumeBackupCode error = %v, want nil, ErrConflict or ErrNotFound", round, err)
+				case !errors.Is(err, twofactor.ErrConflict):
+					t.Errorf("round %d: ConsumeBackupCode error = %v, want nil or ErrConflict", round, err)
+				}
+			case 3, 4:
+				v := twofactor.Verdict{BackupHash: hash}
+				if i%5 == 3 {
+					v = twofactor.Verdict{Secret: secret, Matched: true, Step: step}
+				}
+				a, err := s.ReserveAttempt(ctx, c.ID, raceLimit, base, v)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("round %d: ReserveAttempt with a right verdict: %v", round, err)
+				case a.Accepted && v.BackupHash != nil:
+					codeWins++
+				case a.Accepted:
+					stepWins = append(stepWins, step)
 				}
 			}
 		})
@@ -136,7 +153,7 @@ func TestSubmissionStatementsConcurrent(t *testing.T) {
 		}
 
 		if wins := len(stepWins) + codeWins; wins != 1 {
-			t.Fatalf("round %d: %d AcceptStep and %d ConsumeBackupCode calls signed in on one challenge, want 1 in all", round, len(stepWins), codeWins)
+			t.Fatalf("round %d: %d app codes and %d backup codes signed in on one challenge, want 1 in all", round, len(stepWins), codeWins)
 		}
 		after := fmt.Sprintf("round %d", round)
 		wantChallengeState(t, s, c.ID, twofactor.StateSucceeded, after)
@@ -145,10 +162,10 @@ func TestSubmissionStatementsConcurrent(t *testing.T) {
 		if len(stepWins) == 1 {
 			lastStep = stepWins[0]
 			if codes != 1 {
-				t.Errorf("%s: AcceptStep signed in, but the user has %d backup codes, want 1", after, codes)
+				t.Errorf("%s: an app code signed in, but the user has %d backup codes, want 1", after, codes)
 			}
 		} else if codes != 0 {
-			t.Errorf("%s: ConsumeBackupCode signed in, but the user has %d backup codes, want 0", after, codes)
+			t.Errorf("%s: a backup code signed in, but the user has %d backup codes, want 0", after, codes)
 		}
 		e, err := s.GetEnrollment(ctx, "u1")
 		must(t, "GetEnrollment", err)
@@ -181,7 +198,7 @@ func TestReserveAttemptRacingUnlock(t *testing.T) {
 				return
 			}
 			afterUnlock := unlocked.Load()
-			a, err := s.ReserveAttempt(ctx, c.ID, raceLimit, base)
+			a, err := s.ReserveAttempt(ctx, c.ID, raceLimit, base, twofactor.Verdict{})
 			switch {
 			case err != nil:
 				t.Errorf("round %d: ReserveAttempt: %v", round, err)
@@ -197,7 +214,7 @@ func TestReserveAttemptRacingUnlock(t *testing.T) {
 		if a.Failures != 0 || a.Generation != generation+1 {
 			t.Fatalf("account after round %d = %+v, want 0 failures at generation %d", round, a, generation+1)
 		}
-		later, err := s.ReserveAttempt(t.Context(), c.ID, raceLimit, base)
+		later, err := s.ReserveAttempt(t.Context(), c.ID, raceLimit, base, twofactor.Verdict{})
 		must(t, "ReserveAttempt after the unlock", err)
 		if later.Reserved {
 			t.Errorf("round %d: ReserveAttempt after the unlock reserved an attempt on a challenge of generation %d", round, generation)

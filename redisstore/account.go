@@ -9,15 +9,23 @@ import (
 )
 
 // ReserveAttempt implements [twofactor.AttemptStore]. One script reads the
-// challenge and the user's records, counts the attempt when the challenge
-// may take one, and returns them all.
-func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
+// challenge and the user's records, takes the attempt when the challenge
+// may take one, judges it by the verdict, and returns the records.
+func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
 	key, userID, ok := s.challengeKey(challengeID)
 	if !ok {
 		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	keys := []string{key, s.userKey(userID, "enrollment"), s.userKey(userID, "account")}
-	reply, err := s.runScript(ctx, reserveScript, keys, max, micros(now), uint8(twofactor.StateCodePending), userID)
+	keys := []string{key, s.userKey(userID, "enrollment"), s.userKey(userID, "account"), s.userKey(userID, "backup")}
+	kind, value := "", []byte(nil)
+	switch {
+	case v.BackupHash != nil:
+		kind, value = "backup", v.BackupHash
+	case v.Secret != nil:
+		kind, value = "app", v.Secret
+	}
+	reply, err := s.runScript(ctx, reserveScript, keys, max, micros(now), uint8(twofactor.StateCodePending), userID,
+		uint8(twofactor.StateSucceeded), kind, value, boolString(v.Matched), v.Step)
 	if err != nil {
 		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
@@ -28,7 +36,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int,
 	if !r.found {
 		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	a := twofactor.Attempt{Reserved: r.reserved}
+	a := twofactor.Attempt{Reserved: r.reserved, Judged: r.judged, Accepted: r.accepted}
 	if a.Challenge, err = decodeChallenge(challengeID, r.challenge); err != nil {
 		return twofactor.Attempt{}, failed("ReserveAttempt", err)
 	}
@@ -87,17 +95,18 @@ func (s *Store) ClearResetRequired(ctx context.Context, userID string) error {
 // when the challenge was not found, and the enrollment also when the user
 // is not enrolled.
 type reserveReply struct {
-	found      bool
-	reserved   bool
-	challenge  record
-	account    record
-	enrollment record
+	found                      bool
+	reserved, judged, accepted bool
+	challenge                  record
+	account                    record
+	enrollment                 record
 }
 
 // parseReserveReply reads a reply of reserveScript: {0} for a missing
-// challenge, or {1, reserved, challenge, account, enrollment}, where
-// reserved is 0 or 1 and each record is a flat list of fields and values.
-// Its errors leave out the field values, which include the sealed secret.
+// challenge, or {1, reserved, judged, accepted, challenge, account,
+// enrollment}, where the flags are 0 or 1 and each record is a flat list
+// of fields and values. Its errors leave out the field values, which
+// include the sealed secret.
 func parseReserveReply(reply any) (reserveReply, error) {
 	items, ok := reply.([]any)
 	if !ok || len(items) == 0 {
@@ -106,15 +115,19 @@ func parseReserveReply(reply any) (reserveReply, error) {
 	if found, ok := items[0].(int64); ok && found == 0 && len(items) == 1 {
 		return reserveReply{}, nil
 	}
-	if found, ok := items[0].(int64); !ok || found != 1 || len(items) != 5 {
+	if found, ok := items[0].(int64); !ok || found != 1 || len(items) != 7 {
 		return reserveReply{}, fmt.Errorf("unexpected script reply of %d items starting with %T", len(items), items[0])
 	}
-	reserved, ok := items[1].(int64)
-	if !ok || (reserved != 0 && reserved != 1) {
-		return reserveReply{}, fmt.Errorf("unexpected reservation flag %T in script reply", items[1])
+	var flags [3]bool
+	for i, item := range items[1:4] {
+		flag, ok := item.(int64)
+		if !ok || (flag != 0 && flag != 1) {
+			return reserveReply{}, fmt.Errorf("unexpected flag %T in script reply", item)
+		}
+		flags[i] = flag == 1
 	}
 	var records [3]record
-	for i, item := range items[2:] {
+	for i, item := range items[4:] {
 		fields, ok := item.([]any)
 		if !ok {
 			return reserveReply{}, fmt.Errorf("unexpected record %T in script reply", item)
@@ -127,7 +140,9 @@ func parseReserveReply(reply any) (reserveReply, error) {
 	}
 	return reserveReply{
 		found:      true,
-		reserved:   reserved == 1,
+		reserved:   flags[0],
+		judged:     flags[1],
+		accepted:   flags[2],
 		challenge:  records[0],
 		account:    records[1],
 		enrollment: records[2],

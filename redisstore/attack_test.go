@@ -64,7 +64,7 @@ func TestAttackFarFutureExpiry(t *testing.T) {
 			if _, err := s.GetChallenge(ctx, c.ID); err != nil {
 				t.Errorf("GetChallenge before the expiry: %v", err)
 			}
-			if _, err := s.ReserveAttempt(ctx, c.ID, 5, base); err != nil {
+			if _, err := s.ReserveAttempt(ctx, c.ID, 5, base, twofactor.Verdict{}); err != nil {
 				t.Errorf("ReserveAttempt before the expiry: %v", err)
 			}
 			if _, err := s.ConsumeBackupCode(ctx, c.ID, "u1", []byte("h"), base); err != nil {

@@ -220,9 +220,13 @@ type benchFixture struct {
 	hook    *roundTripHook
 	store   *redisstore.Store
 	manager *twofactor.Manager
-	naive   *naiveStore
-	clock   *benchClock
-	users   []benchUser
+
+	// other is a second Manager on the Store, as on another instance. A
+	// challenge that one begins is not remembered by the other.
+	other *twofactor.Manager
+	naive *naiveStore
+	clock *benchClock
+	users []benchUser
 
 	// firstStep is the first time step after the one that confirmed the
 	// enrollments.
@@ -253,14 +257,9 @@ func newBenchFixture(b *testing.B, users, poolSize int) *benchFixture {
 		clock:     newBenchClock(benchEpoch),
 		firstStep: stepOf(benchEpoch) + 1,
 	}
-	fx.manager, err = twofactor.New(twofactor.Config{
-		Store:  store,
-		Issuer: "Bench",
-		Keys:   []twofactor.EncryptionKey{benchKey},
-		Now:    fx.clock.Now,
-	})
-	if err != nil {
-		b.Fatalf("twofactor.New: %v", err)
+	for _, m := range []**twofactor.Manager{&fx.manager, &fx.other} {
+		*m, err = twofactor.New(benchConfig(store, fx.clock))
+		benchMust(b, "twofactor.New", err)
 	}
 
 	fx.users = make([]benchUser, users)
@@ -274,6 +273,18 @@ func newBenchFixture(b *testing.B, users, poolSize int) *benchFixture {
 	}
 	fx.naive = newNaiveStore(b, client, prefix+":naive", fx.users, stepOf(benchEpoch))
 	return fx
+}
+
+// benchConfig is the configuration of the fixture's Managers. The
+// challenges they begin last a day, so that no run reaches a deadline.
+func benchConfig(store twofactor.Store, clock *benchClock) twofactor.Config {
+	return twofactor.Config{
+		Store:            store,
+		Issuer:           "Bench",
+		Keys:             []twofactor.EncryptionKey{benchKey},
+		Now:              clock.Now,
+		ChallengeTimeout: 24 * time.Hour,
+	}
 }
 
 // enroll sets up 2FA for the user and confirms it with the current code,
@@ -328,10 +339,11 @@ func checkState(s *submission, got twofactor.State) error {
 
 // BenchmarkRoundTrips reports, as roundtrips/op, the commands and
 // pipelines that one call sends to Redis. The calls are Submit with the
-// right code, a wrong code and a backup code, Begin when a code is
-// required, and the naive baseline with the right and a wrong code. Each
-// iteration prepares its challenge with the timer stopped, so ns/op is the
-// latency of the call alone, from one client.
+// right code, the right code to a challenge that another Manager began, a
+// wrong code and a backup code, Begin when a code is required, and the
+// naive baseline with the right and a wrong code. Each iteration prepares
+// its challenge with the timer stopped, so ns/op is the latency of the
+// call alone, from one client.
 func BenchmarkRoundTrips(b *testing.B) {
 	fx := newBenchFixture(b, 1, 1)
 	cases := []struct {
@@ -339,6 +351,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 		prepare func(b *testing.B) func() error
 	}{
 		{"SubmitRight", fx.prepareRight},
+		{"SubmitRightOtherInstance", fx.prepareRightOtherInstance},
 		{"SubmitWrong", fx.prepareWrong},
 		{"SubmitBackupCode", fx.prepareBackupCode},
 		{"Begin", fx.prepareBegin},
@@ -416,6 +429,19 @@ func (fx *benchFixture) prepareRight(b *testing.B) func() error {
 	fx.clock.advance(2 * benchPeriod * time.Second)
 	id := fx.begin(b)
 	return fx.expectState(id, fx.users[0].code(stepOf(fx.clock.Now())), twofactor.StateSucceeded)
+}
+
+// prepareRightOtherInstance is prepareRight with the challenge begun by
+// the other Manager, so that the Manager that takes the code has not
+// remembered it.
+func (fx *benchFixture) prepareRightOtherInstance(b *testing.B) func() error {
+	fx.clock.advance(2 * benchPeriod * time.Second)
+	d, err := fx.other.Begin(context.Background(), twofactor.Login{UserID: fx.users[0].id, Role: twofactor.RoleAgent})
+	benchMust(b, "Begin", err)
+	if d.Challenge == nil {
+		b.Fatalf("Begin(%q) = %+v, want a challenge", fx.users[0].id, d)
+	}
+	return fx.expectState(d.Challenge.ID, fx.users[0].code(stepOf(fx.clock.Now())), twofactor.StateSucceeded)
 }
 
 // prepareWrong unlocks the account, which clears the failures that earlier
@@ -550,6 +576,29 @@ func (fx *benchFixture) createChallenges(b *testing.B, subs []submission) {
 	}))
 }
 
+// beginChallenges begins a challenge for each submission through the
+// Manager that then takes the codes, from benchClients goroutines, with the
+// clock at the first submission's time step.
+func (fx *benchFixture) beginChallenges(b *testing.B, subs []submission) {
+	b.Helper()
+	if len(subs) == 0 {
+		return
+	}
+	fx.clock.advanceTo(middleOf(subs[0].step))
+	ctx := context.Background()
+	benchMust(b, "Begin", runClients(len(subs), benchClients, func(i int) error {
+		d, err := fx.manager.Begin(ctx, twofactor.Login{UserID: fx.users[subs[i].user].id, Role: twofactor.RoleAgent})
+		if err != nil {
+			return err
+		}
+		if d.Challenge == nil {
+			return fmt.Errorf("Begin(%q) = %+v, want a challenge", fx.users[subs[i].user].id, d)
+		}
+		subs[i].storeID = d.Challenge.ID
+		return nil
+	}))
+}
+
 // submit runs one prepared submission through the Manager.
 func (fx *benchFixture) submit(ctx context.Context, s *submission) error {
 	fx.clock.advanceTo(middleOf(s.step))
@@ -573,13 +622,21 @@ func (fx *benchFixture) submitNaive(ctx context.Context, s *submission) error {
 // BenchmarkSubmitParallel measures Submit from benchClients goroutines on
 // benchUsers enrolled users, and the naive baseline under the same load.
 // Half of the submissions carry a wrong code and half the right code for
-// an unused time step, as plan describes. The challenges are stored with
-// the timer stopped, and stay until the benchmark ends. ns/op is wall
+// an unused time step, as plan describes. In Store the Manager that takes
+// the codes began the challenges, and in StoreOtherInstance they were
+// stored directly, as by another instance, so that a right code takes the
+// second store call. The challenges are made with the timer stopped, and
+// stay until the benchmark ends. ns/op is wall
 // time divided by submissions, and submissions/s is its inverse.
 // server-cpu-us/op is the CPU time of the Redis server per submission.
 func BenchmarkSubmitParallel(b *testing.B) {
 	fx := newBenchFixture(b, benchUsers, benchClients)
 	b.Run("Store", func(b *testing.B) {
+		subs := fx.plan(b.N)
+		fx.beginChallenges(b, subs)
+		fx.measure(b, subs, fx.submit)
+	})
+	b.Run("StoreOtherInstance", func(b *testing.B) {
 		subs := fx.plan(b.N)
 		fx.createChallenges(b, subs)
 		fx.measure(b, subs, fx.submit)

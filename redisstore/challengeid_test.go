@@ -146,7 +146,7 @@ func TestForeignChallengeIDNotFound(t *testing.T) {
 		{"UpdateChallenge", func(id string) error {
 			return s.UpdateChallenge(ctx, id, twofactor.StateCodePending, twofactor.StateLocked)
 		}},
-		{"ReserveAttempt", func(id string) error { _, err := s.ReserveAttempt(ctx, id, 10, base); return err }},
+		{"ReserveAttempt", func(id string) error { _, err := s.ReserveAttempt(ctx, id, 10, base, twofactor.Verdict{}); return err }},
 		{"AcceptStep", func(id string) error { return s.AcceptStep(ctx, id, "u1", 5) }},
 		{"ConsumeBackupCode", func(id string) error {
 			_, err := s.ConsumeBackupCode(ctx, id, "u1", []byte("h"), base)

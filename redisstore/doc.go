@@ -62,11 +62,13 @@
 //
 // The scripts that judge a code submission each work on the challenge and
 // several keys of its user. [Store.ReserveAttempt] checks the challenge and
-// the enrollment, counts the attempt and returns the challenge, the
-// account and the enrollment. [Store.AcceptStep] and
-// [Store.ConsumeBackupCode] clear the failure count and close the challenge
-// in the script that accepts the code, and write no account key for a user
-// who has none. A wrong code thus takes one round trip and a right one two.
+// the enrollment, counts the attempt, judges the library's verdict when it
+// has one, and returns the challenge, the account and the enrollment.
+// [Store.ReserveAttempt] for a right verdict, [Store.AcceptStep] and
+// [Store.ConsumeBackupCode] clear the failure count and close the
+// challenge in the script that accepts the code, and write no account key
+// for a user who has none. A submission thus takes one round trip when the
+// library passes a verdict, and otherwise two for a right code.
 //
 // # Expiry
 //

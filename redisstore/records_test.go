@@ -95,27 +95,33 @@ func TestParseReserveReply(t *testing.T) {
 		wantErr string
 	}{
 		{"not found", []any{int64(0)}, reserveReply{}, ""},
-		{"reserved", []any{int64(1), int64(1), challenge, account, enrollment}, reserveReply{
+		{"reserved", []any{int64(1), int64(1), int64(0), int64(0), challenge, account, enrollment}, reserveReply{
 			found: true, reserved: true,
 			challenge:  record{"user": "alice", "state": "2"},
 			account:    record{"failures": "2", "generation": "1"},
 			enrollment: record{"secret": "sealed", "last_step": "7"},
 		}, ""},
-		{"not reserved, not enrolled, no account", []any{int64(1), int64(0), challenge, []any{}, []any{}}, reserveReply{
+		{"accepted", []any{int64(1), int64(1), int64(1), int64(1), challenge, account, enrollment}, reserveReply{
+			found: true, reserved: true, judged: true, accepted: true,
+			challenge:  record{"user": "alice", "state": "2"},
+			account:    record{"failures": "2", "generation": "1"},
+			enrollment: record{"secret": "sealed", "last_step": "7"},
+		}, ""},
+		{"not reserved, not enrolled, no account", []any{int64(1), int64(0), int64(0), int64(0), challenge, []any{}, []any{}}, reserveReply{
 			found: true, challenge: record{"user": "alice", "state": "2"}, account: record{}, enrollment: record{},
 		}, ""},
 		{"not a list", "OK", reserveReply{}, "unexpected script reply string"},
 		{"empty list", []any{}, reserveReply{}, "unexpected script reply"},
-		{"status not an integer", []any{"1", int64(1), challenge, account, enrollment}, reserveReply{}, "starting with string"},
-		{"unknown status", []any{int64(2), int64(1), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 5 items"},
+		{"status not an integer", []any{"1", int64(1), int64(0), int64(0), challenge, account, enrollment}, reserveReply{}, "starting with string"},
+		{"unknown status", []any{int64(2), int64(1), int64(0), int64(0), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 7 items"},
 		{"negative status", []any{int64(-1)}, reserveReply{}, "unexpected script reply of 1 items"},
-		{"not found with records", []any{int64(0), int64(0), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 5 items"},
-		{"found without enrollment", []any{int64(1), int64(1), challenge, account}, reserveReply{}, "unexpected script reply of 4 items"},
-		{"flag not an integer", []any{int64(1), "1", challenge, account, enrollment}, reserveReply{}, "unexpected reservation flag string"},
-		{"flag out of range", []any{int64(1), int64(2), challenge, account, enrollment}, reserveReply{}, "unexpected reservation flag int64"},
-		{"record not a list", []any{int64(1), int64(0), "user", account, enrollment}, reserveReply{}, "unexpected record string"},
-		{"odd record", []any{int64(1), int64(0), challenge, []any{"failures"}, enrollment}, reserveReply{}, "has 1 items, want an even number"},
-		{"field not a string", []any{int64(1), int64(0), challenge, []any{int64(1), "2"}, enrollment}, reserveReply{}, "unexpected field name int64"},
+		{"not found with records", []any{int64(0), int64(0), int64(0), int64(0), challenge, account, enrollment}, reserveReply{}, "unexpected script reply of 7 items"},
+		{"found without enrollment", []any{int64(1), int64(1), int64(0), int64(0), challenge, account}, reserveReply{}, "unexpected script reply of 6 items"},
+		{"flag not an integer", []any{int64(1), int64(1), "1", int64(0), challenge, account, enrollment}, reserveReply{}, "unexpected flag string"},
+		{"flag out of range", []any{int64(1), int64(1), int64(0), int64(2), challenge, account, enrollment}, reserveReply{}, "unexpected flag int64"},
+		{"record not a list", []any{int64(1), int64(0), int64(0), int64(0), "user", account, enrollment}, reserveReply{}, "unexpected record string"},
+		{"odd record", []any{int64(1), int64(0), int64(0), int64(0), challenge, []any{"failures"}, enrollment}, reserveReply{}, "has 1 items, want an even number"},
+		{"field not a string", []any{int64(1), int64(0), int64(0), int64(0), challenge, []any{int64(1), "2"}, enrollment}, reserveReply{}, "unexpected field name int64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +135,11 @@ func TestParseReserveReply(t *testing.T) {
 			if err != nil {
 				t.Fatalf("error = %v", err)
 			}
-			if got.found != tt.want.found || got.reserved != tt.want.reserved {
-				t.Errorf("found, reserved = %v, %v, want %v, %v", got.found, got.reserved, tt.want.found, tt.want.reserved)
+			if got.found != tt.want.found || got.reserved != tt.want.reserved ||
+				got.judged != tt.want.judged || got.accepted != tt.want.accepted {
+				t.Errorf("found, reserved, judged, accepted = %v, %v, %v, %v, want %v, %v, %v, %v",
+					got.found, got.reserved, got.judged, got.accepted,
+					tt.want.found, tt.want.reserved, tt.want.judged, tt.want.accepted)
 			}
 			for _, r := range []struct {
 				name      string
@@ -154,10 +163,10 @@ func TestParseReserveReplyHidesValues(t *testing.T) {
 	const secret = "sealed-secret-bytes"
 	challenge := []any{"user", "alice"}
 	replies := []any{
-		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, []any{"secret", secret, "alg"}},
-		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, secret},
-		[]any{int64(1), int64(1), challenge, []any{"failures", "1"}, []any{int64(7), secret}},
-		[]any{int64(1), secret, challenge, []any{}, []any{"secret", secret}},
+		[]any{int64(1), int64(1), int64(0), int64(0), challenge, []any{"failures", "1"}, []any{"secret", secret, "alg"}},
+		[]any{int64(1), int64(1), int64(0), int64(0), challenge, []any{"failures", "1"}, secret},
+		[]any{int64(1), int64(1), int64(0), int64(0), challenge, []any{"failures", "1"}, []any{int64(7), secret}},
+		[]any{int64(1), secret, int64(0), int64(0), challenge, []any{}, []any{"secret", secret}},
 	}
 	for i, reply := range replies {
 		_, err := parseReserveReply(reply)
@@ -175,11 +184,11 @@ func TestParseReserveReplyHidesValues(t *testing.T) {
 // return is parsed or rejected without a panic, and that a parsed reply
 // is either "not found" with no records or "found" with all three.
 func FuzzParseReserveReply(f *testing.F) {
-	f.Add(int64(1), int64(1), 4, 4, 4, "failures", "1")
-	f.Add(int64(1), int64(0), 2, 0, 0, "generation", "x")
-	f.Add(int64(0), int64(0), -1, -1, -1, "", "")
-	f.Add(int64(5), int64(3), 3, 1, 2, "a", "b")
-	f.Fuzz(func(t *testing.T, status, flag int64, challengeLen, accountLen, enrollmentLen int, name, value string) {
+	f.Add(int64(1), int64(1), int64(0), int64(0), 4, 4, 4, "failures", "1")
+	f.Add(int64(1), int64(1), int64(1), int64(1), 2, 0, 0, "generation", "x")
+	f.Add(int64(0), int64(0), int64(0), int64(0), -1, -1, -1, "", "")
+	f.Add(int64(5), int64(3), int64(-1), int64(2), 3, 1, 2, "a", "b")
+	f.Fuzz(func(t *testing.T, status, reserved, judged, accepted int64, challengeLen, accountLen, enrollmentLen int, name, value string) {
 		fields := func(n int) []any {
 			n = min(n, 8)
 			items := make([]any, n)
@@ -193,7 +202,7 @@ func FuzzParseReserveReply(f *testing.F) {
 		}
 		reply := []any{status}
 		if challengeLen >= 0 {
-			reply = append(reply, flag)
+			reply = append(reply, reserved, judged, accepted)
 		}
 		for _, n := range []int{challengeLen, accountLen, enrollmentLen} {
 			if n >= 0 {
@@ -207,8 +216,9 @@ func FuzzParseReserveReply(f *testing.F) {
 		if got.found != (status == 1) {
 			t.Errorf("status %d: found = %v", status, got.found)
 		}
-		if got.reserved != (got.found && flag == 1) {
-			t.Errorf("status %d, flag %d: reserved = %v", status, flag, got.reserved)
+		if got.reserved != (got.found && reserved == 1) || got.judged != (got.found && judged == 1) ||
+			got.accepted != (got.found && accepted == 1) {
+			t.Errorf("flags %d, %d, %d: parsed as %v, %v, %v", reserved, judged, accepted, got.reserved, got.judged, got.accepted)
 		}
 		records := got.challenge != nil && got.account != nil && got.enrollment != nil
 		if records != got.found {

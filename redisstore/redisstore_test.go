@@ -125,7 +125,7 @@ func startChallenge(t *testing.T, s *redisstore.Store, userID string, random []b
 // 10, and fails the test unless the call reserves one.
 func reserve(t *testing.T, s *redisstore.Store, challengeID string) twofactor.Attempt {
 	t.Helper()
-	a, err := s.ReserveAttempt(t.Context(), challengeID, 10, base)
+	a, err := s.ReserveAttempt(t.Context(), challengeID, 10, base, twofactor.Verdict{})
 	mustDo(t, "ReserveAttempt", err)
 	if !a.Reserved {
 		t.Fatalf("ReserveAttempt(%q) reserved nothing: %+v", challengeID, a)
@@ -396,7 +396,7 @@ func TestNoAccountRecordCreated(t *testing.T) {
 		wantErr error
 	}{
 		{"ReserveAttempt before enrolling", func() error {
-			a, err := s.ReserveAttempt(ctx, challenges[0].ID, 5, base)
+			a, err := s.ReserveAttempt(ctx, challenges[0].ID, 5, base, twofactor.Verdict{})
 			if err == nil && a.Reserved {
 				return errors.New("reserved an attempt for a user who is not enrolled")
 			}
@@ -458,7 +458,7 @@ func TestUnreachableServerFails(t *testing.T) {
 		{"AcceptStep", func() error { return s.AcceptStep(ctx, c.ID, "u1", 1) }},
 		{"ListEnrollments", func() error { _, err := s.ListEnrollments(ctx, "", 10); return err }},
 		{"ReplaceSecret", func() error { return s.ReplaceSecret(ctx, "u1", nil, nil) }},
-		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(ctx, c.ID, 5, base); return err }},
+		{"ReserveAttempt", func() error { _, err := s.ReserveAttempt(ctx, c.ID, 5, base, twofactor.Verdict{}); return err }},
 		{"ReleaseAttempt", func() error { return s.ReleaseAttempt(ctx, "u1") }},
 		{"GetAccount", func() error { _, err := s.GetAccount(ctx, "u1"); return err }},
 		{"Unlock", func() error { return s.Unlock(ctx, "u1", base, false) }},
@@ -501,7 +501,7 @@ func TestCanceledContextFails(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	id := s.NewChallengeID("u1", []byte{0xc1})
-	if _, err := s.ReserveAttempt(ctx, id, 5, base); !errors.Is(err, context.Canceled) {
+	if _, err := s.ReserveAttempt(ctx, id, 5, base, twofactor.Verdict{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("ReserveAttempt with a canceled context error = %v, want context.Canceled", err)
 	}
 	if _, err := s.GetEnrollment(ctx, "u1"); !errors.Is(err, context.Canceled) {

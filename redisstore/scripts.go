@@ -26,6 +26,20 @@ local function equal(a, b)
 end
 `
 
+// luaGreater compares two time steps given as decimal strings. Lua numbers
+// are doubles, exact only up to 2^53, so it compares the strings: a
+// negative step before any other, then a shorter string before a longer
+// one, then byte-wise.
+const luaGreater = `
+local function greater(a, b)
+	local an, bn = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
+	if an ~= bn then return bn end
+	if an then return tonumber(a) > tonumber(b) end
+	if #a ~= #b then return #a > #b end
+	return a > b
+end
+`
+
 // luaClearFailures sets the failure count of an account to zero. It writes
 // nothing when the count is missing or already zero, so that it creates no
 // account record.
@@ -85,18 +99,7 @@ end
 // succeeded state.
 // Returns -1 without the challenge or an enrollment, -2 for a challenge in
 // another state, 0 for a used step and 1 when recorded.
-//
-// Lua numbers are doubles, exact only up to 2^53, so the steps are
-// compared as decimal strings: a negative step before any other, then a
-// shorter string before a longer one, then byte-wise.
-var acceptStepScript = redis.NewScript(luaClearFailures + luaPendingChallenge + `
-local function greater(a, b)
-  local an, bn = a:sub(1, 1) == '-', b:sub(1, 1) == '-'
-  if an ~= bn then return bn end
-  if an then return tonumber(a) > tonumber(b) end
-  if #a ~= #b then return #a > #b end
-  return a > b
-end
+var acceptStepScript = redis.NewScript(luaClearFailures + luaPendingChallenge + luaGreater + `
 local pending = pendingChallenge(KEYS[1], ARGV[2], ARGV[3])
 if pending < 0 then return -1 end
 local last = redis.call('HGET', KEYS[2], 'last_step')
@@ -121,33 +124,66 @@ return 1
 `)
 
 // reserveScript reads an unexpired challenge and its user's enrollment and
-// account, and counts a failure when the challenge is code-pending before
+// account, and takes an attempt when the challenge is code-pending before
 // its deadline, the user is enrolled, the account's generation is the
-// challenge's and the count is below the limit.
-// KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account. ARGV[1]:
-// limit, ARGV[2]: now, ARGV[3]: the code-pending state, ARGV[4]: the user
-// ID that the challenge ID carries.
+// challenge's and the count is below the limit. It judges a taken attempt
+// by the verdict: a backup code's hash, or an app code's result when the
+// secret it was checked against is the enrollment's. For a right code it
+// records the step or deletes the backup code, clears the failure count
+// and closes the challenge. Any other taken attempt counts a failure.
+// KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account, KEYS[4]:
+// backup code. ARGV[1]: limit, ARGV[2]: now, ARGV[3]: the code-pending
+// state, ARGV[4]: the user ID that the challenge ID carries, ARGV[5]: the
+// succeeded state, ARGV[6]: the verdict's kind, "backup", "app" or empty,
+// ARGV[7]: the backup code's hash or the sealed secret, ARGV[8]: "1" when
+// the app code matched, ARGV[9]: the step it matched.
 // Returns {0} without such a challenge, and otherwise {1, reserved,
-// challenge, account, enrollment}, where reserved is 0 or 1, the account
-// is the one after the call and each record is a flat list of fields and
-// values, empty when there is none.
-var reserveScript = redis.NewScript(`
+// judged, accepted, challenge, account, enrollment}, where the flags are 0
+// or 1, the account is the one after the call and each record is a flat
+// list of fields and values, empty when there is none.
+var reserveScript = redis.NewScript(luaEqual + luaClearFailures + luaGreater + `
+local function fields(list)
+	local m = {}
+	for i = 1, #list, 2 do m[list[i]] = list[i + 1] end
+	return m
+end
 local challenge = redis.call('HGETALL', KEYS[1])
-local c = {}
-for i = 1, #challenge, 2 do c[challenge[i]] = challenge[i + 1] end
+local c = fields(challenge)
 if not c.user or c.user ~= ARGV[4] or tonumber(c.expires) <= tonumber(ARGV[2]) then
 	return {0}
 end
 local enrollment = redis.call('HGETALL', KEYS[2])
-local reserved = 0
+local e = fields(enrollment)
+local reserved, judged, accepted = 0, 0, 0
 if #enrollment > 0 and c.state == ARGV[3] and tonumber(c.deadline) > tonumber(ARGV[2]) then
 	local a = redis.call('HMGET', KEYS[3], 'failures', 'generation')
 	if tonumber(a[1] or '0') < tonumber(ARGV[1]) and (a[2] or '0') == c.generation then
-		redis.call('HINCRBY', KEYS[3], 'failures', 1)
 		reserved = 1
 	end
 end
-return {1, reserved, challenge, redis.call('HGETALL', KEYS[3]), enrollment}
+if reserved == 1 then
+	if ARGV[6] == 'backup' then
+		judged = 1
+		local b = redis.call('HMGET', KEYS[4], 'hash', 'expires')
+		if b[1] and tonumber(b[2]) > tonumber(ARGV[2]) and equal(b[1], ARGV[7]) then
+			accepted = 1
+			redis.call('DEL', KEYS[4])
+		end
+	elseif ARGV[6] == 'app' and equal(e.secret, ARGV[7]) then
+		judged = 1
+		if ARGV[8] == '1' and greater(ARGV[9], e.last_step) then
+			accepted = 1
+			redis.call('HSET', KEYS[2], 'last_step', ARGV[9])
+		end
+	end
+	if accepted == 1 then
+		clearFailures(KEYS[3])
+		redis.call('HSET', KEYS[1], 'state', ARGV[5])
+	else
+		redis.call('HINCRBY', KEYS[3], 'failures', 1)
+	end
+end
+return {1, reserved, judged, accepted, challenge, redis.call('HGETALL', KEYS[3]), enrollment}
 `)
 
 // releaseScript gives back one counted failure.

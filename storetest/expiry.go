@@ -62,7 +62,7 @@ func checkExpiredAbsent(t *testing.T, s twofactor.Store, user string, expires, n
 	if _, err := s.ConfirmSetup(ctx(t), user, "s1", 1, now); !errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("ConfirmSetup(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
 	}
-	if _, err := s.ReserveAttempt(ctx(t), expired.ID, 5, now); !errors.Is(err, twofactor.ErrNotFound) {
+	if _, err := s.ReserveAttempt(ctx(t), expired.ID, 5, now, twofactor.Verdict{}); !errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("ReserveAttempt(expires %v, now %v) error = %v, want ErrNotFound", expires, now, err)
 	}
 	if _, err := s.ConsumeBackupCode(ctx(t), live.ID, user, []byte("h"), now); !errors.Is(err, twofactor.ErrNotFound) {

@@ -39,7 +39,7 @@ func raceCases() []Case {
 							must(t, "Unlock", s.Unlock(ctx(t), "u1", base, false))
 							return
 						}
-						a, err := s.ReserveAttempt(ctx(t), challenges[i%2].ID, max, base)
+						a, err := s.ReserveAttempt(ctx(t), challenges[i%2].ID, max, base, twofactor.Verdict{})
 						mu.Lock()
 						defer mu.Unlock()
 						if err != nil {

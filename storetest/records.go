@@ -31,16 +31,16 @@ func attemptCases() []Case {
 			Test: func(t *testing.T, s twofactor.Store) {
 				enroll(t, s, "u1", 1)
 				c := startChallenge(t, s, "c1", "u1", 0)
-				if _, err := s.ReserveAttempt(ctx(t), "unknown", 5, base); !errors.Is(err, twofactor.ErrNotFound) {
+				if _, err := s.ReserveAttempt(ctx(t), "unknown", 5, base, twofactor.Verdict{}); !errors.Is(err, twofactor.ErrNotFound) {
 					t.Errorf("ReserveAttempt(unknown) error = %v, want ErrNotFound", err)
 				}
 				for _, now := range []time.Time{c.ExpiresAt, c.ExpiresAt.Add(time.Microsecond), c.ExpiresAt.Add(24 * time.Hour)} {
-					if _, err := s.ReserveAttempt(ctx(t), c.ID, 5, now); !errors.Is(err, twofactor.ErrNotFound) {
+					if _, err := s.ReserveAttempt(ctx(t), c.ID, 5, now, twofactor.Verdict{}); !errors.Is(err, twofactor.ErrNotFound) {
 						t.Errorf("ReserveAttempt at %v, challenge expires at %v: error = %v, want ErrNotFound", now, c.ExpiresAt, err)
 					}
 				}
 				wantFailures(t, s, "u1", 0, "ReserveAttempt on a missing or expired challenge")
-				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, c.ExpiresAt.Add(-time.Microsecond))
+				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, c.ExpiresAt.Add(-time.Microsecond), twofactor.Verdict{})
 				must(t, "ReserveAttempt just before ExpiresAt", err)
 				if a.Challenge.ID != c.ID {
 					t.Errorf("ReserveAttempt just before ExpiresAt returned challenge %q, want %q", a.Challenge.ID, c.ID)
@@ -68,7 +68,7 @@ func attemptCases() []Case {
 				}
 				for _, tt := range tests {
 					c := startChallenge(t, s, "c-"+tt.user, tt.user, tt.generation)
-					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base)
+					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base, twofactor.Verdict{})
 					must(t, "ReserveAttempt "+tt.user, err)
 					if a.Reserved {
 						t.Errorf("ReserveAttempt for %s without an enrollment reserved an attempt", tt.user)
@@ -94,7 +94,7 @@ func attemptCases() []Case {
 				want := enroll(t, s, "u1", 7)
 				must(t, "Unlock", s.Unlock(ctx(t), "u1", base, true))
 				c := startChallenge(t, s, "c1", "u1", 1)
-				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base)
+				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt", err)
 				if !a.Reserved {
 					t.Errorf("ReserveAttempt reserved no attempt")
@@ -123,14 +123,14 @@ func attemptCases() []Case {
 					c := challengeFor(s, "c-"+state.String(), "u1", 0)
 					c.State = state
 					must(t, "CreateChallenge", s.CreateChallenge(ctx(t), c))
-					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base)
+					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, base, twofactor.Verdict{})
 					must(t, "ReserveAttempt on a "+state.String()+" challenge", err)
 					checkUnreserved(t, a, c, "u1", 1)
 				}
 				moved := startChallenge(t, s, "moved", "u1", 0)
 				must(t, "UpdateChallenge", s.UpdateChallenge(ctx(t), moved.ID, twofactor.StateCodePending, twofactor.StateSucceeded))
 				moved.State = twofactor.StateSucceeded
-				a, err := s.ReserveAttempt(ctx(t), moved.ID, 5, base)
+				a, err := s.ReserveAttempt(ctx(t), moved.ID, 5, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt on a challenge that UpdateChallenge closed", err)
 				checkUnreserved(t, a, moved, "u1", 1)
 				wantFailures(t, s, "u1", 1, "ReserveAttempt on closed challenges")
@@ -143,12 +143,12 @@ func attemptCases() []Case {
 				enroll(t, s, "u1", 7)
 				c := startChallenge(t, s, "c1", "u1", 0)
 				for _, now := range []time.Time{c.Deadline, c.Deadline.Add(time.Minute)} {
-					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, now)
+					a, err := s.ReserveAttempt(ctx(t), c.ID, 5, now, twofactor.Verdict{})
 					must(t, "ReserveAttempt at or after the deadline", err)
 					checkUnreserved(t, a, c, "u1", 0)
 				}
 				wantFailures(t, s, "u1", 0, "ReserveAttempt at the deadline")
-				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, c.Deadline.Add(-time.Microsecond))
+				a, err := s.ReserveAttempt(ctx(t), c.ID, 5, c.Deadline.Add(-time.Microsecond), twofactor.Verdict{})
 				must(t, "ReserveAttempt just before the deadline", err)
 				if !a.Reserved || a.Account.Failures != 1 {
 					t.Errorf("ReserveAttempt just before the deadline = reserved %v, %d failures, want reserved, 1", a.Reserved, a.Account.Failures)
@@ -163,20 +163,20 @@ func attemptCases() []Case {
 				before := startChallenge(t, s, "before", "u1", 0)
 				reserveN(t, s, before.ID, 2)
 				must(t, "Unlock", s.Unlock(ctx(t), "u1", base, false))
-				a, err := s.ReserveAttempt(ctx(t), before.ID, 5, base)
+				a, err := s.ReserveAttempt(ctx(t), before.ID, 5, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt on a challenge from before the unlock", err)
 				checkUnreserved(t, a, before, "u1", 0)
 				if a.Account.Generation != 1 {
 					t.Errorf("account Generation = %d, want 1", a.Account.Generation)
 				}
 				ahead := startChallenge(t, s, "ahead", "u1", 2)
-				a, err = s.ReserveAttempt(ctx(t), ahead.ID, 5, base)
+				a, err = s.ReserveAttempt(ctx(t), ahead.ID, 5, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt on a challenge of a later generation", err)
 				checkUnreserved(t, a, ahead, "u1", 0)
 				wantFailures(t, s, "u1", 0, "ReserveAttempt with another generation")
 
 				after := startChallenge(t, s, "after", "u1", 1)
-				a, err = s.ReserveAttempt(ctx(t), after.ID, 5, base)
+				a, err = s.ReserveAttempt(ctx(t), after.ID, 5, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt on a challenge from after the unlock", err)
 				if !a.Reserved || a.Account.Failures != 1 {
 					t.Errorf("ReserveAttempt after the unlock = reserved %v, %d failures, want reserved, 1", a.Reserved, a.Account.Failures)
@@ -190,7 +190,7 @@ func attemptCases() []Case {
 				enroll(t, s, "u1", 1)
 				c := startChallenge(t, s, "c1", "u1", 0)
 				for want := 1; want <= 3; want++ {
-					a, err := s.ReserveAttempt(ctx(t), c.ID, 3, base)
+					a, err := s.ReserveAttempt(ctx(t), c.ID, 3, base, twofactor.Verdict{})
 					must(t, "ReserveAttempt", err)
 					if !a.Reserved || a.Account.Failures != want {
 						t.Errorf("ReserveAttempt = reserved %v, %d failures, want reserved, %d", a.Reserved, a.Account.Failures, want)
@@ -198,12 +198,12 @@ func attemptCases() []Case {
 				}
 				other := startChallenge(t, s, "c2", "u1", 0)
 				for _, ch := range []twofactor.Challenge{c, other} {
-					a, err := s.ReserveAttempt(ctx(t), ch.ID, 3, base)
+					a, err := s.ReserveAttempt(ctx(t), ch.ID, 3, base, twofactor.Verdict{})
 					must(t, "ReserveAttempt past the limit", err)
 					checkUnreserved(t, a, ch, "u1", 3)
 				}
 				wantFailures(t, s, "u1", 3, "ReserveAttempt past the limit")
-				a, err := s.ReserveAttempt(ctx(t), c.ID, 4, base)
+				a, err := s.ReserveAttempt(ctx(t), c.ID, 4, base, twofactor.Verdict{})
 				must(t, "ReserveAttempt with a higher max", err)
 				if !a.Reserved || a.Account.Failures != 4 {
 					t.Errorf("ReserveAttempt with max 4 after 3 = reserved %v, %d failures, want reserved, 4", a.Reserved, a.Account.Failures)
@@ -299,7 +299,7 @@ var errNotReserved = errors.New("storetest: no attempt reserved")
 // reserveOrErr calls ReserveAttempt on the challenge at base, and returns
 // its error, errNotReserved when it reserved nothing, or nil.
 func reserveOrErr(t *testing.T, s twofactor.Store, challengeID string, max int) error {
-	a, err := s.ReserveAttempt(ctx(t), challengeID, max, base)
+	a, err := s.ReserveAttempt(ctx(t), challengeID, max, base, twofactor.Verdict{})
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func reserveOrErr(t *testing.T, s twofactor.Store, challengeID string, max int) 
 func reserveN(t *testing.T, s twofactor.Store, challengeID string, n int) {
 	t.Helper()
 	for i := range n {
-		a, err := s.ReserveAttempt(ctx(t), challengeID, 5, base)
+		a, err := s.ReserveAttempt(ctx(t), challengeID, 5, base, twofactor.Verdict{})
 		must(t, "ReserveAttempt", err)
 		if !a.Reserved {
 			t.Fatalf("ReserveAttempt %d of %d on challenge %q reserved nothing: %+v", i+1, n, challengeID, a)

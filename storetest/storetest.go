@@ -68,6 +68,7 @@ func Cases() []Case {
 	cs = append(cs, enrollmentCases()...)
 	cs = append(cs, attemptCases()...)
 	cs = append(cs, challengeCases()...)
+	cs = append(cs, verdictCases()...)
 	cs = append(cs, backupCodeCases()...)
 	cs = append(cs, deviceCases()...)
 	cs = append(cs, raceCases()...)

@@ -99,17 +99,22 @@ func Example_timedOut() {
 }
 
 // A FailingStore makes the store fail where the test chooses, to check that
-// the host's handler shows an error and does not sign the user in.
+// the host's handler shows an error and does not sign the user in. Once
+// the store is healed, the same code signs in.
 func ExampleFailingStore() {
 	store := twofactortest.NewFailingStore(memstore.New())
 	kit := twofactortest.New(nil, twofactor.Config{Store: store})
 	key := kit.Enroll(nil, "alice")
+	code := twofactortest.Code(nil, key, kit.Clock.Now())
 
 	challenge := passwordChecked(kit.Manager, "alice")
-	store.Fail(nil, "AcceptStep")
-	fmt.Println(codePage(kit.Manager, challenge, twofactortest.Code(nil, key, kit.Clock.Now())))
-	fmt.Println(store.Calls("AcceptStep"), "call")
+	store.Fail(nil, "ReserveAttempt")
+	fmt.Println(codePage(kit.Manager, challenge, code))
+	fmt.Println(store.Calls("ReserveAttempt"), "call")
+	store.Heal()
+	fmt.Println(codePage(kit.Manager, challenge, code))
 	// Output:
-	// error: twofactor: recording the accepted code of user "alice" failed: twofactortest: injected store failure
+	// error: twofactor: reserving an attempt on a challenge failed: twofactortest: injected store failure
 	// 1 call
+	// welcome
 }

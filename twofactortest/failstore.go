@@ -157,11 +157,11 @@ func (f *FailingStore) ReplaceSecret(ctx context.Context, userID string, oldSecr
 }
 
 // ReserveAttempt implements [twofactor.AttemptStore].
-func (f *FailingStore) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time) (twofactor.Attempt, error) {
+func (f *FailingStore) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
 	if err := f.check("ReserveAttempt"); err != nil {
 		return twofactor.Attempt{}, err
 	}
-	return f.Store.ReserveAttempt(ctx, challengeID, max, now)
+	return f.Store.ReserveAttempt(ctx, challengeID, max, now, v)
 }
 
 // ReleaseAttempt implements [twofactor.AttemptStore].

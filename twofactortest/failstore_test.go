@@ -80,7 +80,7 @@ func TestFailingStoreFailsSubmissionCalls(t *testing.T) {
 	f := twofactortest.NewFailingStore(memstore.New())
 	errDown := errors.New("store down")
 	f.Fail(errDown, "ReserveAttempt", "AcceptStep", "ConsumeBackupCode")
-	if _, err := f.ReserveAttempt(ctx, "c1", 5, twofactortest.Epoch); !errors.Is(err, errDown) {
+	if _, err := f.ReserveAttempt(ctx, "c1", 5, twofactortest.Epoch, twofactor.Verdict{}); !errors.Is(err, errDown) {
 		t.Errorf("ReserveAttempt error = %v, want the injected error", err)
 	}
 	if err := f.AcceptStep(ctx, "c1", "u1", 1); !errors.Is(err, errDown) {
@@ -90,7 +90,7 @@ func TestFailingStoreFailsSubmissionCalls(t *testing.T) {
 		t.Errorf("ConsumeBackupCode error = %v, want the injected error", err)
 	}
 	f.Heal()
-	if _, err := f.ReserveAttempt(ctx, "c1", 5, twofactortest.Epoch); !errors.Is(err, twofactor.ErrNotFound) {
+	if _, err := f.ReserveAttempt(ctx, "c1", 5, twofactortest.Epoch, twofactor.Verdict{}); !errors.Is(err, twofactor.ErrNotFound) {
 		t.Errorf("ReserveAttempt after Heal error = %v, want the store's ErrNotFound", err)
 	}
 	for method, want := range map[string]int{"ReserveAttempt": 2, "AcceptStep": 1, "ConsumeBackupCode": 1} {
