@@ -191,7 +191,7 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 	if err := m.store.CreateChallenge(ctx, *c); err != nil {
 		return nil, fmt.Errorf("twofactor: storing a challenge for user %q failed: %w", login.UserID, err)
 	}
-	m.pending.add(c.ID, e, c.Deadline, now)
+	m.pending.add(c.ID, e)
 	return c, nil
 }
 
@@ -223,10 +223,15 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 	// One store call loads the challenge, the account and the enrollment,
 	// takes an attempt when the challenge may take one, and, given a
 	// verdict, finishes the submission.
-	v, backup := m.prejudge(challengeID, input, now)
+	v, backup, remembered := m.prejudge(challengeID, input, now)
+	forget := func() {
+		if remembered {
+			m.pending.remove(challengeID)
+		}
+	}
 	a, err := m.store.ReserveAttempt(ctx, challengeID, m.maxAttempts, now, v)
 	if errors.Is(err, ErrNotFound) {
-		m.pending.remove(challengeID)
+		forget()
 		return Result{}, ErrChallengeNotFound
 	}
 	if err != nil {
@@ -234,7 +239,7 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 	}
 	c := a.Challenge
 	if !a.Reserved {
-		m.pending.remove(challengeID)
+		forget()
 		return m.refuse(ctx, a, now)
 	}
 
@@ -249,25 +254,28 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		}
 	}
 	if !accepted {
+		if a.Account.Failures >= m.maxAttempts {
+			forget()
+		}
 		return m.reject(ctx, c, a.Account.Failures)
 	}
-	m.pending.remove(challengeID)
+	forget()
 	return m.succeed(ctx, c, a.Account, backup, opts)
 }
 
 // prejudge returns the verdict on input for the store call of a submission
-// to a challenge that this Manager remembers, and whether input is a
-// backup code. For another challenge, or when the remembered secret cannot
-// be opened, it returns the zero Verdict, and Submit checks the code after
-// the store call.
-func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict, backup bool) {
+// to a challenge that this Manager remembers, whether input is a backup
+// code, and whether the challenge is remembered. For another challenge, or
+// when the remembered secret cannot be opened, it returns the zero Verdict,
+// and Submit checks the code after the store call.
+func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict, backup, remembered bool) {
 	e, ok := m.pending.get(challengeID)
 	if !ok {
-		return Verdict{}, false
+		return Verdict{}, false, false
 	}
 	var code [backupCodeLength]byte
 	if _, ok := normalizeBackupCodeTo(&code, input); ok {
-		return Verdict{BackupHash: m.hashBackupCode(e.UserID, string(code[:]))}, true
+		return Verdict{BackupHash: m.hashBackupCode(e.UserID, string(code[:]))}, true, true
 	}
 	err := m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
 		var err error
@@ -275,10 +283,10 @@ func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict,
 		return err
 	})
 	if err != nil {
-		return Verdict{}, false
+		return Verdict{}, false, true
 	}
 	v.Secret = e.Secret
-	return v, false
+	return v, false, true
 }
 
 // refuse returns the result of a submission for which the store reserved
@@ -371,7 +379,6 @@ func (m *Manager) succeed(ctx context.Context, c Challenge, acct Account, backup
 func (m *Manager) reject(ctx context.Context, c Challenge, failures int) (Result, error) {
 	m.emit(ctx, Event{Kind: EventCodeRejected, UserID: c.UserID, Actor: c.UserID, ChallengeID: c.ID, Failures: failures})
 	if failures >= m.maxAttempts {
-		m.pending.remove(c.ID)
 		return m.lockChallenge(ctx, c, true)
 	}
 	left := m.attemptsLeft(failures)

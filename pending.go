@@ -1,89 +1,100 @@
 package twofactor
 
 import (
+	"hash/maphash"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
-// maxPendingChallenges bounds the challenges that a Manager remembers. At
-// about 200 bytes each, the bound is near 13 MB. A challenge begun while the
-// bound is reached is not remembered, and its submissions take the second
-// store call.
-const maxPendingChallenges = 1 << 16
+// The memory of begun challenges is split into pendingShards parts with a
+// lock each, and each part remembers at most pendingPerShard challenges.
+// At about 200 bytes each, the bound of 65,536 challenges is near 13 MB.
+const (
+	pendingShards   = 64
+	pendingPerShard = 1024
+)
 
 // pendingChallenges remembers, for each challenge that this Manager began,
 // the enrollment that Begin read. Submit checks an app code against it
 // before the store call, and passes the result as a [Verdict], so that the
 // one call can finish the submission. A submission to a challenge that
-// another Manager began, or that is not remembered, makes a second store
-// call instead. The enrollment's secret stays sealed.
+// another Manager began, or that is not remembered any more, makes a
+// second store call instead. The enrollment's secret stays sealed.
 //
 // The store applies a verdict only while the enrollment still has the
 // secret the code was checked against, so a remembered enrollment that a
 // reset replaced can cost a store call but never accept a code.
+//
+// Each shard keeps its challenges in the order they began, and a new one
+// pushes out the oldest when the shard is full. A challenge that nobody
+// submits to is thus kept until pendingPerShard newer challenges of its
+// shard began, which also bounds the memory of challenges that timed out.
 type pendingChallenges struct {
-	entries   sync.Map // challenge ID -> pendingChallenge
-	size      atomic.Int64
-	adds      atomic.Uint64
-	lastPrune atomic.Int64 // Unix nanoseconds of the Manager's clock
+	seed   maphash.Seed
+	shards [pendingShards]pendingShard
 }
 
-// pruneEvery is the number of adds between two prunes while the bound is
-// not reached, so that abandoned challenges do not stay until it is.
-const pruneEvery = 4096
-
-type pendingChallenge struct {
-	enrollment Enrollment
-	deadline   time.Time
+type pendingShard struct {
+	mu      sync.Mutex
+	entries map[string]Enrollment // by challenge ID
+	order   []string              // challenge IDs in the order added, as a ring
+	next    int                   // the index in order of the next add
 }
 
-// add remembers the enrollment of the challenge with the ID until its
-// deadline. Every pruneEvery adds, and whenever the bound is reached, it
-// first prunes the challenges whose deadline passed.
-func (p *pendingChallenges) add(id string, e Enrollment, deadline, now time.Time) {
-	if p.adds.Add(1)%pruneEvery == 0 || p.size.Load() >= maxPendingChallenges {
-		p.prune(now)
+func newPendingChallenges() *pendingChallenges {
+	return &pendingChallenges{seed: maphash.MakeSeed()}
+}
+
+func (p *pendingChallenges) shard(id string) *pendingShard {
+	return &p.shards[maphash.String(p.seed, id)%pendingShards]
+}
+
+// add remembers the enrollment of the challenge with the ID, in place of
+// the oldest challenge of its shard when the shard is full.
+func (p *pendingChallenges) add(id string, e Enrollment) {
+	sh := p.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.entries == nil {
+		sh.entries = make(map[string]Enrollment)
+		sh.order = make([]string, pendingPerShard)
 	}
-	if p.size.Load() >= maxPendingChallenges {
+	if _, ok := sh.entries[id]; ok {
+		sh.entries[id] = e
 		return
 	}
-	if _, loaded := p.entries.LoadOrStore(id, pendingChallenge{enrollment: e, deadline: deadline}); !loaded {
-		p.size.Add(1)
-	}
+	// A slot in use holds the oldest challenge, which may have been
+	// removed already.
+	delete(sh.entries, sh.order[sh.next])
+	sh.order[sh.next] = id
+	sh.next = (sh.next + 1) % pendingPerShard
+	sh.entries[id] = e
 }
 
 // get returns the enrollment remembered for the challenge with the ID.
 func (p *pendingChallenges) get(id string) (Enrollment, bool) {
-	v, ok := p.entries.Load(id)
-	if !ok {
-		return Enrollment{}, false
-	}
-	return v.(pendingChallenge).enrollment, true
+	sh := p.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.entries[id]
+	return e, ok
 }
 
 // remove deletes the challenge with the ID.
 func (p *pendingChallenges) remove(id string) {
-	if _, ok := p.entries.LoadAndDelete(id); ok {
-		p.size.Add(-1)
-	}
+	sh := p.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.entries, id)
 }
 
-// prune deletes every challenge whose deadline is at or before now, unless
-// it ran less than a second before. It also runs when the clock was set
-// back.
-func (p *pendingChallenges) prune(now time.Time) {
-	last := p.lastPrune.Load()
-	if since := now.UnixNano() - last; since >= 0 && since < int64(time.Second) {
-		return
+// count returns the number of challenges remembered.
+func (p *pendingChallenges) count() int {
+	n := 0
+	for i := range p.shards {
+		sh := &p.shards[i]
+		sh.mu.Lock()
+		n += len(sh.entries)
+		sh.mu.Unlock()
 	}
-	if !p.lastPrune.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	p.entries.Range(func(id, v any) bool {
-		if !now.Before(v.(pendingChallenge).deadline) {
-			p.remove(id.(string))
-		}
-		return true
-	})
+	return n
 }

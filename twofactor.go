@@ -148,7 +148,7 @@ type Manager struct {
 	now      func() time.Time
 	rand     io.Reader
 
-	pending pendingChallenges
+	pending *pendingChallenges
 }
 
 // New validates cfg and returns a Manager. The error names the first
@@ -178,6 +178,7 @@ func New(cfg Config) (*Manager, error) {
 		audit:            cfg.Audit,
 		now:              cfg.Now,
 		rand:             cfg.Rand,
+		pending:          newPendingChallenges(),
 	}
 
 	if m.skew < 0 {

@@ -7,7 +7,9 @@
 // needs a shared store such as postgresstore or redisstore.
 //
 // Records are spread over 64 shards, each with its own mutex, so that
-// logins of different users rarely wait for one another. Reads treat
+// logins of different users rarely wait for one another. A challenge whose
+// ID [Store.NewChallengeID] formed lives in its user's shard, so that a
+// submission takes one lock. Reads treat
 // expired records as absent; [Store.DeleteExpired] frees their memory and
 // [Store.RunCleanup] calls it on a timer.
 package memstore

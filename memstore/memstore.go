@@ -5,8 +5,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"hash/maphash"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +139,10 @@ func fromParts(sec int64, nsec int32) time.Time {
 	return time.Unix(sec+zeroUnix, int64(nsec))
 }
 
-var _ twofactor.Store = (*Store)(nil)
+var (
+	_ twofactor.Store            = (*Store)(nil)
+	_ twofactor.ChallengeIDMaker = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
@@ -158,6 +164,26 @@ func (s *Store) shard(key string) *shard {
 
 func (s *Store) shardIndex(key string) uint64 {
 	return maphash.String(s.seed, key) & (shardCount - 1)
+}
+
+// NewChallengeID implements [twofactor.ChallengeIDMaker]. The ID is the
+// random bytes in hex, a dot and the index of the user's shard in hex, so
+// that the challenge lives in its user's shard and one lock covers a
+// submission.
+func (s *Store) NewChallengeID(userID string, random []byte) string {
+	return hex.EncodeToString(random) + "." + strconv.FormatUint(s.shardIndex(userID), 16)
+}
+
+// challengeShardIndex returns the index of the shard of the challenge with
+// the ID: the one that the ID names, when NewChallengeID formed it, and
+// otherwise the one that the ID hashes to.
+func (s *Store) challengeShardIndex(id string) uint64 {
+	if dot := strings.LastIndexByte(id, '.'); dot > 0 {
+		if i, err := strconv.ParseUint(id[dot+1:], 16, 8); err == nil && i < shardCount {
+			return i
+		}
+	}
+	return s.shardIndex(id)
 }
 
 // enrolled returns the user's record if the user is enrolled.
@@ -333,20 +359,12 @@ func (s *Store) ReplaceSecret(ctx context.Context, userID string, oldSecret, new
 // ReserveAttempt implements [twofactor.AttemptStore]. The enrollment's
 // Secret is the store's own slice, as GetEnrollment returns it.
 func (s *Store) ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v twofactor.Verdict) (twofactor.Attempt, error) {
-	// The challenge names the user, whose shard may sort before the
-	// challenge's: read it first, then lock both shards in order and read
-	// it again.
-	csh := s.shard(challengeID)
-	csh.mu.Lock()
-	c, ok := csh.challenges[challengeID]
-	csh.mu.Unlock()
+	csh, ush, c, ok := s.lockChallenge(challengeID)
 	if !ok {
 		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
-	csh, ush := s.lockPair(challengeID, c.UserID)
 	defer unlockPair(csh, ush)
-	c, ok = csh.challenges[challengeID]
-	if !ok || !now.Before(c.ExpiresAt) {
+	if !now.Before(c.ExpiresAt) {
 		return twofactor.Attempt{}, twofactor.ErrNotFound
 	}
 
@@ -445,11 +463,39 @@ func (s *Store) ClearResetRequired(ctx context.Context, userID string) error {
 	return nil
 }
 
+// lockChallenge locks the shard of the challenge with the ID and the shard
+// of its user, and returns them with the challenge. It returns false, with
+// no lock held, when there is no such challenge.
+func (s *Store) lockChallenge(id string) (csh, ush *shard, c twofactor.Challenge, ok bool) {
+	i := s.challengeShardIndex(id)
+	csh = &s.shards[i]
+	csh.mu.Lock()
+	c, ok = csh.challenges[id]
+	if !ok {
+		csh.mu.Unlock()
+		return nil, nil, c, false
+	}
+	if s.shardIndex(c.UserID) == i {
+		// NewChallengeID put the challenge in its user's shard.
+		return csh, csh, c, true
+	}
+	// The user's shard may come before the challenge's in the lock
+	// order: lock both in order, and read the challenge again.
+	csh.mu.Unlock()
+	csh, ush = s.lockPair(id, c.UserID)
+	c, ok = csh.challenges[id]
+	if !ok {
+		unlockPair(csh, ush)
+		return nil, nil, c, false
+	}
+	return csh, ush, c, true
+}
+
 // lockPair locks the shard of a challenge and the shard of a user, in the
 // order of the shards, so that two calls that lock the same pair never
 // wait on each other. They may be the same shard.
 func (s *Store) lockPair(challengeID, userID string) (csh, ush *shard) {
-	i, j := s.shardIndex(challengeID), s.shardIndex(userID)
+	i, j := s.challengeShardIndex(challengeID), s.shardIndex(userID)
 	csh, ush = &s.shards[i], &s.shards[j]
 	switch {
 	case i == j:
@@ -494,7 +540,7 @@ func (sh *shard) succeed(c twofactor.Challenge) {
 
 // CreateChallenge implements [twofactor.ChallengeStore].
 func (s *Store) CreateChallenge(ctx context.Context, c twofactor.Challenge) error {
-	sh := s.shard(c.ID)
+	sh := &s.shards[s.challengeShardIndex(c.ID)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if _, ok := sh.challenges[c.ID]; ok {
@@ -506,7 +552,7 @@ func (s *Store) CreateChallenge(ctx context.Context, c twofactor.Challenge) erro
 
 // GetChallenge implements [twofactor.ChallengeStore].
 func (s *Store) GetChallenge(ctx context.Context, id string) (twofactor.Challenge, error) {
-	sh := s.shard(id)
+	sh := &s.shards[s.challengeShardIndex(id)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	c, ok := sh.challenges[id]
@@ -518,7 +564,7 @@ func (s *Store) GetChallenge(ctx context.Context, id string) (twofactor.Challeng
 
 // UpdateChallenge implements [twofactor.ChallengeStore].
 func (s *Store) UpdateChallenge(ctx context.Context, id string, from, to twofactor.State) error {
-	sh := s.shard(id)
+	sh := &s.shards[s.challengeShardIndex(id)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	c, ok := sh.challenges[id]

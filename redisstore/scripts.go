@@ -128,7 +128,10 @@ return 1
 // its deadline, the user is enrolled, the account's generation is the
 // challenge's and the count is below the limit. It judges a taken attempt
 // by the verdict: a backup code's hash, or an app code's result when the
-// secret it was checked against is the enrollment's. For a right code it
+// secret it was checked against is the enrollment's. The secrets are
+// compared with Lua's string equality, which is not constant-time: the
+// library, not the user, chooses the secret in a verdict, and both sides
+// are ciphertext. For a right code it
 // records the step or deletes the backup code, clears the failure count
 // and closes the challenge. Any other taken attempt counts a failure.
 // KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account, KEYS[4]:
@@ -169,7 +172,7 @@ if reserved == 1 then
 			accepted = 1
 			redis.call('DEL', KEYS[4])
 		end
-	elseif ARGV[6] == 'app' and equal(e.secret, ARGV[7]) then
+	elseif ARGV[6] == 'app' and e.secret == ARGV[7] then
 		judged = 1
 		if ARGV[8] == '1' and greater(ARGV[9], e.last_step) then
 			accepted = 1

@@ -13,12 +13,17 @@ import (
 
 // TestFailingStoreConformance runs the conformance suite through a
 // FailingStore that fails nothing, on a store without a ChallengeIDMaker
-// and on one with it, so that every method forwards its arguments and
+// and on ones with it, so that every method forwards its arguments and
 // results unchanged.
 func TestFailingStoreConformance(t *testing.T) {
 	t.Run("memstore", func(t *testing.T) {
 		storetest.Run(t, func(*testing.T) twofactor.Store {
 			return twofactortest.NewFailingStore(memstore.New())
+		})
+	})
+	t.Run("WithoutChallengeIDMaker", func(t *testing.T) {
+		storetest.Run(t, func(*testing.T) twofactor.Store {
+			return twofactortest.NewFailingStore(plainStore{memstore.New()})
 		})
 	})
 	t.Run("ChallengeIDMaker", func(t *testing.T) {
@@ -38,9 +43,15 @@ func (s *taggedStore) NewChallengeID(userID string, random []byte) string {
 	return "{" + userID + "}" + hex.EncodeToString(random)
 }
 
+// plainStore hides every method of a store but those of twofactor.Store,
+// among them the NewChallengeID of memstore.
+type plainStore struct {
+	twofactor.Store
+}
+
 func TestFailingStoreNewChallengeID(t *testing.T) {
 	random := []byte{0x00, 0x01, 0xab, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0}
-	plain := twofactortest.NewFailingStore(memstore.New())
+	plain := twofactortest.NewFailingStore(plainStore{memstore.New()})
 	if got, want := plain.NewChallengeID("u1", random), hex.EncodeToString(random); got != want {
 		t.Errorf("NewChallengeID around a store without a ChallengeIDMaker = %q, want %q", got, want)
 	}
