@@ -111,17 +111,29 @@ func TestAttackAcceptStepLargeSteps(t *testing.T) {
 }
 
 // TestAttackDevicePrunedBeforeExpiry stores a device whose CreatedAt is
-// after the expiry of another device of the user, as an instance with a
-// clock ahead would. The other device must stay usable at a now before
-// its own expiry.
+// after the expiry of another device of the user, as an instance whose
+// clock runs ahead would, and lists the devices at such a now. Within the
+// expiry grace the other device stays usable at a now before its own
+// expiry; past the grace the index may drop it.
 func TestAttackDevicePrunedBeforeExpiry(t *testing.T) {
-	skipKnownBug(t, "PutDevice drops index members that expired at or before the new device's CreatedAt, which revokes devices that are unexpired at the callers' now")
 	s := newAttackStore(t)
 	ctx := t.Context()
-	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "a", UserID: "u1", TokenHash: []byte("a"), CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
-	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "b", UserID: "u1", TokenHash: []byte("b"), CreatedAt: base.Add(2 * time.Hour), ExpiresAt: base.Add(3 * time.Hour)}))
+	expires := base.Add(time.Hour)
+	ahead := expires.Add(redisstore.DefaultExpiryGrace - time.Second)
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "a", UserID: "u1", TokenHash: []byte("a"), CreatedAt: base, ExpiresAt: expires}))
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "b", UserID: "u1", TokenHash: []byte("b"), CreatedAt: ahead, ExpiresAt: ahead.Add(time.Hour)}))
+	if _, err := s.ListDevices(ctx, "u1", ahead); err != nil {
+		t.Fatalf("ListDevices: %v", err)
+	}
 	if _, err := s.UseDevice(ctx, "u1", []byte("a"), base.Add(time.Minute)); err != nil {
-		t.Errorf("UseDevice of the unexpired device: %v", err)
+		t.Errorf("UseDevice of the unexpired device after a write and a list with a clock %v ahead: %v", ahead.Sub(base.Add(time.Minute)), err)
+	}
+
+	// Past the grace, the index drops the expired member.
+	later := expires.Add(redisstore.DefaultExpiryGrace)
+	mustDo(t, "PutDevice", s.PutDevice(ctx, twofactor.Device{ID: "c", UserID: "u1", TokenHash: []byte("c"), CreatedAt: later, ExpiresAt: later.Add(time.Hour)}))
+	if _, err := s.UseDevice(ctx, "u1", []byte("a"), base.Add(time.Minute)); !errors.Is(err, twofactor.ErrNotFound) {
+		t.Errorf("UseDevice of a device that expired a grace period before the last write: error = %v, want ErrNotFound", err)
 	}
 }
 

@@ -22,11 +22,13 @@ func (s *Store) deviceKey(userID, member string) string {
 }
 
 // PutDevice implements [twofactor.DeviceStore]. It also drops index
-// members that expired at or before the new device's CreatedAt.
+// members that expired at or before the new device's CreatedAt less the
+// expiry grace, so that a writer whose clock runs ahead by less than the
+// grace revokes no device that other callers still see as unexpired.
 func (s *Store) PutDevice(ctx context.Context, d twofactor.Device) error {
 	member := deviceMember(d.TokenHash)
 	keys := []string{s.deviceKey(d.UserID, member), s.userKey(d.UserID, "devices")}
-	args := []any{milliseconds(s.ttl(d.ExpiresAt)), member, micros(d.ExpiresAt), micros(d.CreatedAt)}
+	args := []any{milliseconds(s.ttl(d.ExpiresAt)), member, micros(d.ExpiresAt), micros(d.CreatedAt.Add(-s.grace))}
 	args = append(args, encodeDevice(d)...)
 	if _, err := s.runStatus(ctx, putDeviceScript, keys, args...); err != nil {
 		return failed("PutDevice", err)
@@ -54,11 +56,12 @@ func (s *Store) UseDevice(ctx context.Context, userID string, hash []byte, now t
 }
 
 // ListDevices implements [twofactor.DeviceStore]. It first drops index
-// members that expired at or before now.
+// members that expired at or before now less the expiry grace, which
+// covers callers whose clock runs behind this one's.
 func (s *Store) ListDevices(ctx context.Context, userID string, now time.Time) ([]twofactor.Device, error) {
 	index := s.userKey(userID, "devices")
 	pipe := s.client.Pipeline()
-	pipe.ZRemRangeByScore(ctx, index, "-inf", formatInt(micros(now)))
+	pipe.ZRemRangeByScore(ctx, index, "-inf", formatInt(micros(now.Add(-s.grace))))
 	members := pipe.ZRange(ctx, index, 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, failed("ListDevices", err)

@@ -84,8 +84,9 @@
 //
 // [Store.PutDevice] removes from the devices set the members that expired
 // at or before the new device's CreatedAt, and [Store.ListDevices] those
-// that expired at or before its now, so the set does not grow without
-// bound. The set's TTL is at least that of its newest device.
+// that expired at or before its now, each less the grace period, so the
+// set does not grow without bound and clocks that differ by less than the
+// grace revoke no device early. The set's TTL is at least that of its newest device.
 //
 // Enrollments, accounts and the enrollments set have no TTL. Run Redis
 // with maxmemory-policy noeviction or a volatile-* policy: an allkeys-*

@@ -304,14 +304,15 @@ func TestDeviceIndexPruned(t *testing.T) {
 		t.Fatalf("index has %d members, want 5", n)
 	}
 
-	// A device created when the first five have expired drops them.
-	mustDo(t, "PutDevice", s.PutDevice(ctx, device(5, base.Add(time.Hour))))
+	// A device created a grace period after the first five expired drops
+	// them.
+	mustDo(t, "PutDevice", s.PutDevice(ctx, device(5, base.Add(time.Hour+redisstore.DefaultExpiryGrace))))
 	if n := client.ZCard(ctx, index).Val(); n != 1 {
 		t.Errorf("index has %d members after adding a device, want 1", n)
 	}
 
-	// Listing after every device has expired drops the rest.
-	list, err := s.ListDevices(ctx, "u1", base.Add(2*time.Hour))
+	// Listing a grace period after every device expired drops the rest.
+	list, err := s.ListDevices(ctx, "u1", base.Add(2*time.Hour+2*redisstore.DefaultExpiryGrace))
 	mustDo(t, "ListDevices", err)
 	if len(list) != 0 {
 		t.Errorf("ListDevices after expiry = %+v, want none", list)

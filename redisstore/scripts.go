@@ -248,10 +248,10 @@ return {1, 'hash', c[1], 'issued_by', c[2], 'created', c[3], 'expires', c[4]}
 `)
 
 // putDeviceScript stores a device and adds it to the user's device index,
-// first dropping index members that expired at or before the new device's
-// creation. The index lives at least as long as its newest device.
+// first dropping index members that expired at or before a bound. The
+// index lives at least as long as its newest device.
 // KEYS[1]: device, KEYS[2]: device index. ARGV[1]: TTL in ms, ARGV[2]:
-// index member, ARGV[3]: expiry, ARGV[4]: creation, ARGV[5...]: field,
+// index member, ARGV[3]: expiry, ARGV[4]: the bound, ARGV[5...]: field,
 // value pairs.
 var putDeviceScript = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
