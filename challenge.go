@@ -204,10 +204,10 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // failure before the code is checked does not count as a wrong code.
 //
 // The time limit is checked first and a locked account second: in either
-// case the code is neither checked nor counted. The outcome of a code
-// check is used only after an attempt is taken on the account, so
-// concurrent submissions never learn more codes than the attempt limit
-// allows. A right code clears the account's failures and closes the
+// case the code is not counted and the result does not depend on it. The
+// outcome of a code check is used only after an attempt is taken on the
+// account, so concurrent submissions never learn more codes than the
+// attempt limit allows. A right code clears the account's failures and closes the
 // challenge in the same store operation that records its use. A code that
 // was already accepted once counts as a wrong code.
 //
@@ -215,8 +215,8 @@ func (m *Manager) startChallenge(ctx context.Context, login Login, acct Account,
 // checks an app code against it before the store call, which then judges
 // the code and finishes the submission: one store call for any code. A
 // challenge begun by another Manager, as on another instance, or one whose
-// user reset 2FA since, takes a second call for any code but a wrong app
-// code.
+// user reset 2FA since, takes a second call for a right app code and for
+// any input in the form of a backup code.
 func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ...SubmitOption) (Result, error) {
 	now := m.now()
 
@@ -243,11 +243,22 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		return m.refuse(ctx, a, now)
 	}
 
+	// The store's judgement counts only for a verdict that this call sent,
+	// and its acceptance only for a verdict that could accept, so that a
+	// faulty store cannot sign in a code that the Manager found wrong.
+	judged := a.Judged && (v.BackupHash != nil || v.Secret != nil)
+	accepted := judged && a.Accepted && (v.BackupHash != nil || v.Matched)
+
 	// Without a verdict, check the code now. Only a definite result keeps
 	// the attempt counted.
-	accepted := a.Accepted
-	if !a.Judged {
+	if !judged {
 		accepted, backup, err = m.checkInput(ctx, c, a.Enrollment, input, now)
+		if errors.Is(err, ErrChallengeClosed) {
+			// Another submission closed the challenge after this one took
+			// its attempt, which stays counted.
+			forget()
+			return m.closedSince(ctx, c.ID)
+		}
 		if err != nil {
 			m.releaseAttempt(ctx, c.UserID)
 			return Result{}, err
@@ -289,12 +300,27 @@ func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict,
 	return v, false, true
 }
 
+// closedSince returns the result of a submission whose challenge another
+// submission closed after this one took its attempt: ErrChallengeClosed
+// when that one succeeded, and the locked or timed-out result otherwise.
+func (m *Manager) closedSince(ctx context.Context, id string) (Result, error) {
+	c, err := m.store.GetChallenge(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Result{}, ErrChallengeNotFound
+	case err != nil:
+		return Result{}, fmt.Errorf("twofactor: reading a challenge failed: %w", err)
+	case c.State == StateSucceeded:
+		return Result{}, ErrChallengeClosed
+	}
+	return m.closedResult(c.State), nil
+}
+
 // refuse returns the result of a submission for which the store reserved
-// no attempt. The
-// checks follow the store's conditions in order: a closed challenge, the
-// time limit, which comes before anything else whatever was typed, the
-// enrollment, and last a locked account or an unlock since the challenge
-// began, both of which lock the challenge.
+// no attempt. It checks the store's conditions in their order. A closed
+// challenge comes first, then the time limit, whatever was typed, then the
+// enrollment. Last, a locked account or an unlock since the challenge
+// began locks the challenge.
 func (m *Manager) refuse(ctx context.Context, a Attempt, now time.Time) (Result, error) {
 	c := a.Challenge
 	switch {

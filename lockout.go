@@ -11,8 +11,8 @@ import (
 type Account struct {
 	// Failures is the number of wrong codes since the last right one. It
 	// includes attempts being checked at this moment, because an attempt
-	// is counted before its code is checked. The account is locked while
-	// Failures is at least the attempt limit.
+	// is counted before the outcome of its check is used. The account is
+	// locked while Failures is at least the attempt limit.
 	Failures int
 
 	// Generation grows by one at every unlock. A challenge started under

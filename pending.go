@@ -6,11 +6,13 @@ import (
 )
 
 // The memory of begun challenges is split into pendingShards parts with a
-// lock each, and each part remembers at most pendingPerShard challenges.
-// At about 200 bytes each, the bound of 65,536 challenges is near 13 MB.
+// lock each, and each part remembers at most pendingPerShard challenges. A
+// remembered challenge took about 400 bytes of heap with an 8-byte user ID
+// and 1 KB with a 256-byte one, so the bound of 32,768 challenges is about
+// 13 to 32 MB.
 const (
 	pendingShards   = 64
-	pendingPerShard = 1024
+	pendingPerShard = 512
 )
 
 // pendingChallenges remembers, for each challenge that this Manager began,
@@ -25,9 +27,9 @@ const (
 // reset replaced can cost a store call but never accept a code.
 //
 // Each shard keeps its challenges in the order they began, and a new one
-// pushes out the oldest when the shard is full. A challenge that nobody
-// submits to is thus kept until pendingPerShard newer challenges of its
-// shard began, which also bounds the memory of challenges that timed out.
+// pushes out the oldest when the shard is full. An abandoned challenge is
+// thus kept until pendingPerShard newer challenges of its shard began,
+// which also bounds the memory of challenges that timed out.
 type pendingChallenges struct {
 	seed   maphash.Seed
 	shards [pendingShards]pendingShard

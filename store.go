@@ -40,8 +40,9 @@ var (
 //
 // Secrets reach the store only as ciphertext, and device tokens and backup
 // codes only as keyed hashes. The library keeps the Secret of an
-// enrollment that a store returns until the challenge it began closes, so
-// a store must not modify a slice after returning it.
+// enrollment that a store returns for as long as it remembers the
+// challenge it began, so a store must not modify a slice after returning
+// it.
 type Store interface {
 	EnrollmentStore
 	AttemptStore
@@ -76,15 +77,15 @@ type EnrollmentStore interface {
 	DeleteEnrollment(ctx context.Context, userID string) error
 
 	// AcceptStep atomically signs in the challenge with the ID by a right
-	// app code: when the challenge belongs to the user and is code-pending,
-	// and step is greater than the user's last accepted time step, it
-	// records step as the last one, sets the user's failure count to zero
-	// and moves the challenge to succeeded. Otherwise it changes nothing and
-	// returns ErrNotFound when the user is not enrolled or the challenge is
-	// missing or belongs to another user, ErrConflict when the challenge is
-	// in another state, and ErrStepUsed when step is not greater. Of many
-	// concurrent calls with the same step, or on the same challenge, exactly
-	// one succeeds.
+	// app code. It acts only when the challenge belongs to the user and is
+	// code-pending, and step is greater than the user's last accepted time
+	// step. Then it records step as the last one, sets the user's failure
+	// count to zero and moves the challenge to succeeded. Otherwise it
+	// changes nothing and returns ErrNotFound when the user is not enrolled
+	// or the challenge is missing or belongs to another user, ErrConflict
+	// when the challenge is in another state, and ErrStepUsed when step is
+	// not greater. Of many concurrent calls with the same step, or on the
+	// same challenge, exactly one succeeds.
 	AcceptStep(ctx context.Context, challengeID, userID string, step int64) error
 
 	// ListEnrollments returns up to limit enrollments whose user ID sorts
@@ -111,16 +112,21 @@ type AttemptStore interface {
 	// when there is no challenge with the ID or it expired at or before now.
 	//
 	// A taken attempt is judged by v when v carries a BackupHash, or a
-	// Secret equal to the enrollment's (see [Verdict]). A right code then
-	// records its use as AcceptStep or ConsumeBackupCode would, sets the
-	// failure count to zero and moves the challenge to succeeded. A wrong
-	// one, and any attempt that v does not judge, adds one to the failure
-	// count; the library then checks the code itself and, when it is
-	// right, calls AcceptStep, or ConsumeBackupCode for a backup code.
+	// Secret equal to the enrollment's (see [Verdict]): the call then sets
+	// Judged. A right code records its use as AcceptStep or
+	// ConsumeBackupCode would, sets the failure count to zero and moves the
+	// challenge to succeeded, and the call sets Accepted. A wrong one adds
+	// one to the failure count. A taken attempt that v does not judge also
+	// adds one. The library then checks the code itself and, when it is
+	// right, calls AcceptStep, or ConsumeBackupCode for a backup code. A
+	// store never sets Judged for the zero Verdict, nor Accepted for an app
+	// code that did not match; the library ignores such flags.
 	//
-	// The library takes an attempt before it shows the outcome of any
+	// The library takes an attempt before it uses the outcome of any
 	// check, so that concurrent submissions can never learn more codes
-	// than the limit allows.
+	// than the limit allows. A verdict shows the store whether a code
+	// matched even when no attempt is taken, so a store should not log the
+	// arguments of this call.
 	ReserveAttempt(ctx context.Context, challengeID string, max int, now time.Time, v Verdict) (Attempt, error)
 
 	// ReleaseAttempt atomically subtracts one from the user's failure
@@ -228,13 +234,13 @@ type BackupCodeStore interface {
 	PutBackupCode(ctx context.Context, c BackupCode) error
 
 	// ConsumeBackupCode atomically signs in the challenge with the ID by a
-	// backup code: when the challenge belongs to the user and is
-	// code-pending, and the user's backup code has a Hash equal to hash and
-	// expires after now, it deletes and returns the code, sets the user's
-	// failure count to zero and moves the challenge to succeeded. Otherwise
-	// it changes nothing and returns ErrConflict when the challenge is in
-	// another state, and ErrNotFound in every other case. Of many
-	// concurrent calls with the right hash, exactly one succeeds.
+	// backup code. It acts only when the challenge belongs to the user and
+	// is code-pending, and the user's backup code has a Hash equal to hash
+	// and expires after now. Then it deletes and returns the code, sets the
+	// user's failure count to zero and moves the challenge to succeeded.
+	// Otherwise it changes nothing and returns ErrConflict when the
+	// challenge is in another state, and ErrNotFound in every other case.
+	// Of many concurrent calls with the right hash, exactly one succeeds.
 	ConsumeBackupCode(ctx context.Context, challengeID, userID string, hash []byte, now time.Time) (BackupCode, error)
 
 	// DeleteBackupCode deletes the user's backup code. Deleting what does

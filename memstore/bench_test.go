@@ -1,9 +1,9 @@
 package memstore_test
 
 import (
-	"encoding/binary"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"

@@ -28,8 +28,8 @@
 // Every method of [twofactor.Store] but DeleteEnrollment runs one SQL
 // statement, so one round trip, and opens no transaction. A submission
 // thus costs one round trip, ReserveAttempt, when the library passes a
-// verdict, and otherwise two for a right code, with AcceptStep or
-// ConsumeBackupCode. DeleteEnrollment deletes the set-up and
+// verdict, and otherwise two for a right app code or a backup code, with
+// AcceptStep or ConsumeBackupCode. DeleteEnrollment deletes the set-up and
 // then the enrollment in one transaction, which takes the row locks in the
 // order ConfirmSetup takes them. The operations that the contract names
 // atomic are writes that PostgreSQL serializes with row locks: an INSERT

@@ -68,7 +68,8 @@
 // [Store.ConsumeBackupCode] clear the failure count and close the
 // challenge in the script that accepts the code, and write no account key
 // for a user who has none. A submission thus takes one round trip when the
-// library passes a verdict, and otherwise two for a right code.
+// library passes a verdict, and otherwise two for a right app code or a
+// backup code.
 //
 // # Expiry
 //
