@@ -256,8 +256,7 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 		if errors.Is(err, ErrChallengeClosed) {
 			// Another submission closed the challenge after this one took
 			// its attempt, which stays counted.
-			forget()
-			return m.closedSince(ctx, c.ID)
+			return m.afterConflict(ctx, c, a.Account.Failures, forget)
 		}
 		if err != nil {
 			m.releaseAttempt(ctx, c.UserID)
@@ -300,20 +299,25 @@ func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict,
 	return v, false, true
 }
 
-// closedSince returns the result of a submission whose challenge another
-// submission closed after this one took its attempt: ErrChallengeClosed
-// when that one succeeded, and the locked or timed-out result otherwise.
-func (m *Manager) closedSince(ctx context.Context, id string) (Result, error) {
-	c, err := m.store.GetChallenge(ctx, id)
+// afterConflict returns the result of a submission whose challenge another
+// submission closed after this one took its attempt, so that the store
+// did not judge its code. When that one signed in, it returns
+// ErrChallengeClosed. Otherwise the input counts as a wrong code with the
+// failures of its attempt, as it would have before the challenge closed,
+// so that every counted attempt is reported as a rejected code.
+func (m *Manager) afterConflict(ctx context.Context, c Challenge, failures int, forget func()) (Result, error) {
+	cur, err := m.store.GetChallenge(ctx, c.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
+		forget()
 		return Result{}, ErrChallengeNotFound
 	case err != nil:
 		return Result{}, fmt.Errorf("twofactor: reading a challenge failed: %w", err)
-	case c.State == StateSucceeded:
+	case cur.State == StateSucceeded:
+		forget()
 		return Result{}, ErrChallengeClosed
 	}
-	return m.closedResult(c.State), nil
+	return m.reject(ctx, c, failures)
 }
 
 // refuse returns the result of a submission for which the store reserved

@@ -2,7 +2,6 @@ package twofactor_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -86,13 +85,15 @@ func (s *consumeHookStore) ConsumeBackupCode(ctx context.Context, challengeID, u
 // TestBackupInputRacingTheLock lets the wrong code that reaches the limit
 // lock the challenge between the attempt of a backup-form input, submitted
 // through a Manager that did not begin the challenge, and that input's
-// ConsumeBackupCode. The input gets the locked result, and its attempt
-// stays counted, so the account ends at the limit.
+// ConsumeBackupCode. The input counts as a wrong code with the failures of
+// its attempt, is reported as rejected, and keeps its attempt, so the
+// account ends at the limit with as many rejected codes as failures.
 func TestBackupInputRacingTheLock(t *testing.T) {
 	store := &consumeHookStore{Store: memstore.New()}
 	kit := twofactortest.New(t, twofactor.Config{Store: store})
 	key := kit.Enroll(t, "u1")
-	other := secondInstance(t, kit, twofactor.Config{}).Manager
+	otherKit := secondInstance(t, kit, twofactor.Config{})
+	other := otherKit.Manager
 	id := beginChallenge(t, kit, "u1")
 	wrong := wrongCode(twofactortest.Code(t, key, kit.Clock.Now()))
 	for range twofactor.DefaultMaxAttempts - 2 {
@@ -101,15 +102,15 @@ func TestBackupInputRacingTheLock(t *testing.T) {
 	var locking twofactor.Result
 	store.beforeConsume = func() { locking = submit(t, kit, id, wrong) }
 
-	res, submitErr := other.Submit(t.Context(), id, "ABCD-EFGH-JKMN")
+	res, err := other.Submit(t.Context(), id, "ABCD-EFGH-JKMN")
 	if locking.State != twofactor.StateLocked {
 		t.Fatalf("the interleaved wrong code left the challenge %v, want locked", locking.State)
 	}
-	if errors.Is(submitErr, twofactor.ErrChallengeClosed) {
-		t.Errorf("backup-form input after the lock: ErrChallengeClosed, which stands for a challenge that succeeded")
+	if err != nil {
+		t.Errorf("backup-form input after the lock: %v", err)
 	}
-	if submitErr != nil || res.State != twofactor.StateLocked {
-		t.Errorf("backup-form input after the lock = %+v, %v, want the locked result", res, submitErr)
+	if res.Succeeded() || res.Message == "" {
+		t.Errorf("backup-form input after the lock = %+v, want a rejection with a message", res)
 	}
 	acct, err := kit.Store.GetAccount(t.Context(), "u1")
 	if err != nil {
@@ -117,5 +118,8 @@ func TestBackupInputRacingTheLock(t *testing.T) {
 	}
 	if acct.Failures != twofactor.DefaultMaxAttempts {
 		t.Errorf("failures after the lock = %d, want %d", acct.Failures, twofactor.DefaultMaxAttempts)
+	}
+	if n := kit.Events.Count(twofactor.EventCodeRejected) + otherKit.Events.Count(twofactor.EventCodeRejected); n != twofactor.DefaultMaxAttempts {
+		t.Errorf("%d rejected codes reported, want %d, one per counted attempt", n, twofactor.DefaultMaxAttempts)
 	}
 }
