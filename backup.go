@@ -156,10 +156,10 @@ func (m *Manager) hashBackupCode(userID, code string) []byte {
 	return h.Sum(nil)
 }
 
-// consumeBackupCode reports whether code is the current backup code of the
-// challenge's user, and spends it on the challenge if so.
-func (m *Manager) consumeBackupCode(ctx context.Context, c Challenge, code string, now time.Time) (bool, error) {
-	_, err := m.store.ConsumeBackupCode(ctx, c.ID, c.UserID, m.hashBackupCode(c.UserID, code), now)
+// consumeBackupCode reports whether hash is the hash of the current backup
+// code of the challenge's user, and spends the code on the challenge if so.
+func (m *Manager) consumeBackupCode(ctx context.Context, c Challenge, hash []byte, now time.Time) (bool, error) {
+	_, err := m.store.ConsumeBackupCode(ctx, c.ID, c.UserID, hash, now)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return false, nil

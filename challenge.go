@@ -240,7 +240,7 @@ func (m *Manager) Submit(ctx context.Context, challengeID, input string, opts ..
 	c := a.Challenge
 	if !a.Reserved {
 		forget()
-		return m.refuse(ctx, a, now)
+		return m.resultWithoutAttempt(ctx, a, now)
 	}
 
 	// The store's judgement counts only for a verdict that this call sent,
@@ -283,20 +283,31 @@ func (m *Manager) prejudge(challengeID, input string, now time.Time) (v Verdict,
 	if !ok {
 		return Verdict{}, false, false
 	}
+	v, err := m.verdict(e, input, now)
+	if err != nil {
+		return Verdict{}, false, true
+	}
+	return v, v.BackupHash != nil, true
+}
+
+// verdict checks input against the enrollment e. Input in the form of a
+// backup code gets its keyed hash, which the store compares. Any other
+// input is an app code, checked against the sealed secret.
+func (m *Manager) verdict(e Enrollment, input string, now time.Time) (v Verdict, err error) {
 	var code [backupCodeLength]byte
 	if _, ok := normalizeBackupCodeTo(&code, input); ok {
-		return Verdict{BackupHash: m.hashBackupCode(e.UserID, string(code[:]))}, true, true
+		return Verdict{BackupHash: m.hashBackupCode(e.UserID, string(code[:]))}, nil
 	}
-	err := m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
+	err = m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
 		var err error
 		v.Step, v.Matched, err = e.params().check(secret, input, now, m.skew)
 		return err
 	})
 	if err != nil {
-		return Verdict{}, false, true
+		return Verdict{}, err
 	}
 	v.Secret = e.Secret
-	return v, false, true
+	return v, nil
 }
 
 // afterConflict returns the result of a submission whose challenge another
@@ -320,12 +331,12 @@ func (m *Manager) afterConflict(ctx context.Context, c Challenge, failures int, 
 	return m.reject(ctx, c, failures)
 }
 
-// refuse returns the result of a submission for which the store reserved
-// no attempt. It checks the store's conditions in their order. A closed
-// challenge comes first, then the time limit, whatever was typed, then the
-// enrollment. Last, a locked account or an unlock since the challenge
-// began locks the challenge.
-func (m *Manager) refuse(ctx context.Context, a Attempt, now time.Time) (Result, error) {
+// resultWithoutAttempt returns the result of a submission for which the
+// store reserved no attempt. It checks the store's conditions in their
+// order. A closed challenge comes first, then the time limit, whatever was
+// typed, then the enrollment. Last, a locked account or an unlock since
+// the challenge began locks the challenge.
+func (m *Manager) resultWithoutAttempt(ctx context.Context, a Attempt, now time.Time) (Result, error) {
 	c := a.Challenge
 	switch {
 	case c.State == StateSucceeded:
@@ -345,22 +356,17 @@ func (m *Manager) refuse(ctx context.Context, a Attempt, now time.Time) (Result,
 // store call that records its use. It returns ErrChallengeClosed when the
 // challenge left the code-pending state since the attempt was reserved.
 func (m *Manager) checkInput(ctx context.Context, c Challenge, e Enrollment, input string, now time.Time) (accepted, backup bool, err error) {
-	var code [backupCodeLength]byte
-	if _, ok := normalizeBackupCodeTo(&code, input); ok {
-		accepted, err = m.consumeBackupCode(ctx, c, string(code[:]), now)
-		return accepted, true, err
-	}
-	var step int64
-	var ok bool
-	err = m.secrets.withOpen(e.UserID, e.Secret, func(secret []byte) error {
-		var err error
-		step, ok, err = e.params().check(secret, input, now, m.skew)
-		return err
-	})
-	if err != nil || !ok {
+	v, err := m.verdict(e, input, now)
+	switch {
+	case err != nil:
 		return false, false, err
+	case v.BackupHash != nil:
+		accepted, err = m.consumeBackupCode(ctx, c, v.BackupHash, now)
+		return accepted, true, err
+	case !v.Matched:
+		return false, false, nil
 	}
-	err = m.store.AcceptStep(ctx, c.ID, c.UserID, step)
+	err = m.store.AcceptStep(ctx, c.ID, c.UserID, v.Step)
 	switch {
 	case errors.Is(err, ErrStepUsed):
 		return false, false, nil

@@ -491,9 +491,9 @@ func (s *Store) lockChallenge(id string) (csh, ush *shard, c twofactor.Challenge
 	return csh, ush, c, true
 }
 
-// lockPair locks the shard of a challenge and the shard of a user, in the
-// order of the shards, so that two calls that lock the same pair never
-// wait on each other. They may be the same shard.
+// lockPair locks the shard of a challenge and the shard of a user, the one
+// with the lower index first. Because every caller locks a pair in that
+// order, no two calls deadlock. The two may be the same shard.
 func (s *Store) lockPair(challengeID, userID string) (csh, ush *shard) {
 	i, j := s.challengeShardIndex(challengeID), s.shardIndex(userID)
 	csh, ush = &s.shards[i], &s.shards[j]

@@ -47,11 +47,12 @@ func utcChallenge(c twofactor.Challenge) twofactor.Challenge {
 // The row locks come in the order challenge, enrollment, backup code,
 // account, as in acceptStepSQL, so that no two calls wait on each other in
 // a cycle. FOR NO KEY UPDATE also reads each row's latest version, and the
-// verdict is judged on those versions. The account is written by INSERT ... ON
-// CONFLICT DO UPDATE, which waits for the account's row lock and checks
-// its WHERE on the row's latest version, so concurrent calls add one at a
-// time and never count past the limit, and an Unlock committed meanwhile
-// stops the count. A concurrent first insert makes the other inserts wait
+// verdict is judged on those versions.
+//
+// The account is written by INSERT ... ON CONFLICT DO UPDATE. It waits for
+// the account's row lock and checks its WHERE on the row's latest version.
+// So concurrent calls add one at a time and never count past the limit,
+// and an Unlock committed meanwhile stops the count. A concurrent first insert makes the other inserts wait
 // and take the update path, which reads from EXCLUDED whether the verdict
 // was judged right. An account without a row has generation 0, so the
 // insert is tried only for a challenge of generation 0 or an account that

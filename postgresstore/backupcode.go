@@ -25,14 +25,14 @@ func (s *Store) PutBackupCode(ctx context.Context, c twofactor.BackupCode) error
 }
 
 // consumeBackupCodeSQL locks the challenge $1 of the user $2 and then the
-// user's backup code, and only when the challenge is code-pending ($4) and
-// the code's hash is $3 and it expires after $6, deletes the code, clears
-// the failure count and moves the challenge to succeeded ($5). It returns
+// user's backup code. Only when the challenge is code-pending ($4), the
+// code's hash is $3 and the code expires after $6 does it delete the code,
+// clear the failure count and move the challenge to succeeded ($5). It returns
 // no row when there is no such challenge, and otherwise the locked state,
 // whether the code matched, and the code, which are NULL when the user has
 // no backup code. The locks, and the upsert that clears the count, work as
-// in acceptStepSQL; the code CTE waits for the challenge's lock because
-// its WHERE reads the ch CTE.
+// in acceptStepSQL. The code CTE takes its lock after the challenge's,
+// because its WHERE reads the ch CTE.
 const consumeBackupCodeSQL = `
 	WITH ch AS (
 		SELECT state FROM {schema}.challenges

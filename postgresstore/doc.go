@@ -48,8 +48,9 @@
 // lock the challenge together with the enrollment or the backup code with
 // SELECT ... FOR NO KEY UPDATE, check them, and only then write the step
 // or delete the code, clear the failure count and close the challenge.
-// All three lock the challenge first and the account last, so that they
-// never wait on each other in a cycle.
+// All three lock the challenge first and the account last. Because they
+// take their locks in one order, no cycle of waits, and so no deadlock,
+// can form among them; a test runs them concurrently on one challenge.
 //
 // Under READ COMMITTED, the default isolation level, a write that waited
 // for a row lock checks its condition again on the row's latest version,

@@ -114,9 +114,9 @@ func (s *Store) DeleteEnrollment(ctx context.Context, userID string) error {
 }
 
 // acceptStepSQL locks the challenge $1 of the user $2 and the user's
-// enrollment together, and only when the challenge is code-pending ($4)
-// and the stored last step is below $3, records $3, clears the failure
-// count and moves the challenge to succeeded ($5). It returns the locked
+// enrollment together. Only when the challenge is code-pending ($4) and
+// the stored last step is below $3 does it record $3, clear the failure
+// count and move the challenge to succeeded ($5). It returns the locked
 // state and last step, and no row when either record is missing.
 //
 // The row locks make the check and the writes one step: FOR NO KEY UPDATE

@@ -23,14 +23,14 @@
 // challenge ID, likewise encoded. <hash> is a device token hash in
 // lower-case hex.
 //
-//	<prefix>:{u:<uid>}:enrollment    hash: secret alg digits period last_step confirmed
-//	<prefix>:{u:<uid>}:setup         hash: id secret alg digits period expires
-//	<prefix>:{u:<uid>}:account       hash: failures generation unlocked reset
-//	<prefix>:{u:<uid>}:backup        hash: hash issued_by created expires
-//	<prefix>:{u:<uid>}:device:<hash> hash: id hash label created last_used expires
-//	<prefix>:{u:<uid>}:devices       sorted set: member <hash>, score expires
+//	<prefix>:{u:<uid>}:enrollment      hash: secret alg digits period last_step confirmed
+//	<prefix>:{u:<uid>}:setup           hash: id secret alg digits period expires
+//	<prefix>:{u:<uid>}:account         hash: failures generation unlocked reset
+//	<prefix>:{u:<uid>}:backup          hash: hash issued_by created expires
+//	<prefix>:{u:<uid>}:device:<hash>   hash: id hash label created last_used expires
+//	<prefix>:{u:<uid>}:devices         sorted set: member <hash>, score expires
 //	<prefix>:{u:<uid>}:challenge:<cid> hash: user role state trust generation created deadline expires
-//	<prefix>:enrollments             sorted set: member user ID, score 0
+//	<prefix>:enrollments               sorted set: member user ID, score 0
 //
 // The part in braces is a Redis Cluster hash tag, so all keys of one user,
 // and the user's challenges, share a slot. A challenge ID, which

@@ -80,6 +80,16 @@ return {1, 'secret', s[2], 'alg', s[3], 'digits', s[4], 'period', s[5],
 	'last_step', ARGV[2], 'confirmed', ARGV[3]}
 `)
 
+// luaSignIn finishes a right code: it sets the account's failure count to
+// zero, creating no account record, and moves the challenge to the state
+// succeeded.
+const luaSignIn = luaClearFailures + `
+local function signIn(challenge, account, succeeded)
+	clearFailures(account)
+	redis.call('HSET', challenge, 'state', succeeded)
+end
+`
+
 // luaPendingChallenge checks that a challenge belongs to the user and is
 // code-pending. It returns -1 when the challenge is missing or belongs to
 // another user, 0 when it is in another state, and 1 otherwise.
@@ -99,7 +109,7 @@ end
 // succeeded state.
 // Returns -1 without the challenge or an enrollment, -2 for a challenge in
 // another state, 0 for a used step and 1 when recorded.
-var acceptStepScript = redis.NewScript(luaClearFailures + luaPendingChallenge + luaGreater + `
+var acceptStepScript = redis.NewScript(luaSignIn + luaPendingChallenge + luaGreater + `
 local pending = pendingChallenge(KEYS[1], ARGV[2], ARGV[3])
 if pending < 0 then return -1 end
 local last = redis.call('HGET', KEYS[2], 'last_step')
@@ -107,8 +117,7 @@ if not last then return -1 end
 if pending == 0 then return -2 end
 if not greater(ARGV[1], last) then return 0 end
 redis.call('HSET', KEYS[2], 'last_step', ARGV[1])
-clearFailures(KEYS[3])
-redis.call('HSET', KEYS[1], 'state', ARGV[4])
+signIn(KEYS[1], KEYS[3], ARGV[4])
 return 1
 `)
 
@@ -131,20 +140,22 @@ return 1
 // secret it was checked against is the enrollment's. The secrets are
 // compared with Lua's string equality, which is not constant-time: the
 // library, not the user, chooses the secret in a verdict, and both sides
-// are ciphertext. For a right code it
-// records the step or deletes the backup code, clears the failure count
-// and closes the challenge. Any other taken attempt counts a failure.
+// are ciphertext. For a right code it records the step or deletes the
+// backup code, clears the failure count and closes the challenge. Any
+// other taken attempt counts a failure.
 // KEYS[1]: challenge, KEYS[2]: enrollment, KEYS[3]: account, KEYS[4]:
-// backup code. ARGV[1]: limit, ARGV[2]: now, ARGV[3]: the code-pending
-// state, ARGV[4]: the user ID that the challenge ID carries, ARGV[5]: the
-// succeeded state, ARGV[6]: the verdict's kind, "backup", "app" or empty,
-// ARGV[7]: the backup code's hash or the sealed secret, ARGV[8]: "1" when
-// the app code matched, ARGV[9]: the step it matched.
+// backup code.
+// ARGV[1]: limit. ARGV[2]: now. ARGV[3]: the code-pending state.
+// ARGV[4]: the user ID that the challenge ID carries.
+// ARGV[5]: the succeeded state.
+// ARGV[6]: the verdict's kind, "backup", "app" or empty.
+// ARGV[7]: the backup code's hash or the sealed secret.
+// ARGV[8]: "1" when the app code matched. ARGV[9]: the step it matched.
 // Returns {0} without such a challenge, and otherwise {1, reserved,
 // judged, accepted, challenge, account, enrollment}, where the flags are 0
 // or 1, the account is the one after the call and each record is a flat
 // list of fields and values, empty when there is none.
-var reserveScript = redis.NewScript(luaEqual + luaClearFailures + luaGreater + `
+var reserveScript = redis.NewScript(luaEqual + luaSignIn + luaGreater + `
 local function fields(list)
 	local m = {}
 	for i = 1, #list, 2 do m[list[i]] = list[i + 1] end
@@ -180,8 +191,7 @@ if reserved == 1 then
 		end
 	end
 	if accepted == 1 then
-		clearFailures(KEYS[3])
-		redis.call('HSET', KEYS[1], 'state', ARGV[5])
+		signIn(KEYS[1], KEYS[3], ARGV[5])
 	else
 		redis.call('HINCRBY', KEYS[3], 'failures', 1)
 	end
@@ -233,7 +243,7 @@ return 1
 // ARGV[5]: the succeeded state.
 // Returns {-1} for a challenge in another state, {0} when the challenge or
 // a matching code is missing, and the code as a record otherwise.
-var consumeBackupScript = redis.NewScript(luaEqual + luaClearFailures + luaPendingChallenge + `
+var consumeBackupScript = redis.NewScript(luaEqual + luaSignIn + luaPendingChallenge + `
 local pending = pendingChallenge(KEYS[1], ARGV[3], ARGV[4])
 if pending < 0 then return {0} end
 if pending == 0 then return {-1} end
@@ -242,8 +252,7 @@ if not c[1] or tonumber(c[4]) <= tonumber(ARGV[2]) or not equal(c[1], ARGV[1]) t
 	return {0}
 end
 redis.call('DEL', KEYS[2])
-clearFailures(KEYS[3])
-redis.call('HSET', KEYS[1], 'state', ARGV[5])
+signIn(KEYS[1], KEYS[3], ARGV[5])
 return {1, 'hash', c[1], 'issued_by', c[2], 'created', c[3], 'expires', c[4]}
 `)
 

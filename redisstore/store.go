@@ -90,8 +90,8 @@ func (s *Store) userKey(userID, kind string) string {
 // random bytes in hex, a dot and the user ID in unpadded base64url, so
 // that the challenge's key carries the user's hash tag. A submission then
 // reaches the challenge and the user's records in one script, which on
-// Redis Cluster must keep to one slot. The ID shows the user ID to whoever
-// holds it.
+// Redis Cluster must keep to one slot. The ID thus shows the user ID to the
+// host and to anyone who reads its sessions.
 func (s *Store) NewChallengeID(userID string, random []byte) string {
 	return hex.EncodeToString(random) + "." + encodeID(userID)
 }

@@ -21,11 +21,11 @@ func backupVerdict(hash string) twofactor.Verdict {
 }
 
 // wantOutcome fails the test unless the attempt has the flags given.
-func wantOutcome(t *testing.T, a twofactor.Attempt, reserved, judged, accepted bool, what string) {
+func wantOutcome(t *testing.T, a twofactor.Attempt, reserved, judged, accepted bool, submission string) {
 	t.Helper()
 	if a.Reserved != reserved || a.Judged != judged || a.Accepted != accepted {
 		t.Errorf("%s: Reserved, Judged, Accepted = %v, %v, %v, want %v, %v, %v",
-			what, a.Reserved, a.Judged, a.Accepted, reserved, judged, accepted)
+			submission, a.Reserved, a.Judged, a.Accepted, reserved, judged, accepted)
 	}
 }
 
